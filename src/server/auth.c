@@ -1,0 +1,147 @@
+/* auth.c: bearer-token authentication and users created on first sight (see auth.h). */
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#include "core/timeutil.h"
+#include "server/auth.h"
+#include "server/policy.h"
+
+#define CACHE_SLOTS 256
+
+struct cached_token {
+	unsigned char hash[SHA256_DIGEST_LENGTH];
+	int64_t exp;
+	int64_t verified_at;
+	struct jwt_claims claims;
+	int used;
+};
+
+/* Per worker thread: no locking, no sharing. */
+static _Thread_local struct cached_token token_cache[CACHE_SLOTS];
+
+static void set_challenge(struct api *a)
+{
+	http_set_header(a->w, "WWW-Authenticate", "Bearer realm=\"api\"");
+}
+
+void auth_challenge(struct api *a)
+{
+	api_detail(a, 401, "Authentication credentials were not provided.");
+	set_challenge(a);
+}
+
+static void invalid_token(struct api *a)
+{
+	api_reply(a, 401, json_pack("{s:s,s:s,s:[{s:s,s:s,s:s}]}",
+		"detail", "Given token not valid for any token type",
+		"code", "token_not_valid",
+		"messages", "token_class", "AccessToken", "token_type", "access",
+		"message", "Token is invalid or expired"));
+	set_challenge(a);
+}
+
+static void auth_fail(struct api *a, const char *detail, const char *code)
+{
+	api_reply(a, 401, json_pack("{s:s,s:s}", "detail", detail, "code", code));
+	set_challenge(a);
+}
+
+/* Verifies tok, consulting the thread's cache first. 0 when valid. */
+static int verify(struct api *a, const char *tok, size_t len, struct jwt_claims *cl)
+{
+	const struct server_config *c = &a->srv->cfg;
+	unsigned char h[SHA256_DIGEST_LENGTH];
+	struct cached_token *slot;
+	int64_t now = tm_now_us() / 1000000;
+	enum jwt_fail f;
+
+	SHA256((const unsigned char *)tok, len, h);
+	slot = &token_cache[(h[0] << 8 | h[1]) % CACHE_SLOTS];
+	if (slot->used && memcmp(slot->hash, h, sizeof(h)) == 0 &&
+	    now <= slot->exp + c->clock_skew_s && now - slot->verified_at < 300) {
+		*cl = slot->claims;
+		return 0;
+	}
+	f = jwt_verify(c->issuers, c->nissuers, tok, len, now, c->clock_skew_s, cl);
+	if (f != JWT_OK)
+		return -1;
+	memcpy(slot->hash, h, sizeof(h));
+	slot->exp = cl->exp;
+	slot->verified_at = now;
+	slot->claims = *cl;
+	slot->used = 1;
+	return 0;
+}
+
+static int find_or_create_user(struct api *a, const struct jwt_claims *cl, json_t **row)
+{
+	json_t *sub = json_string(cl->sub), *vals;
+	struct store_cond cond = {"username", sub};
+	int rc = store_find(a->st, ENT_USER, &cond, 1, row);
+
+	if (rc != MP_ENOTFOUND) {
+		json_decref(sub);
+		return rc;
+	}
+	if (cl->email[0] == '\0') {
+		json_decref(sub);
+		return MP_EINVAL;
+	}
+	vals = json_pack("{s:o,s:s}", "username", sub, "email", cl->email);
+	rc = store_insert(a->st, ENT_USER, vals, NULL);
+	json_decref(vals);
+	/* a concurrent first request may have created it: look again either way */
+	if (rc == 0 || rc == MP_ECONSTRAINT) {
+		sub = json_string(cl->sub);
+		cond.value = sub;
+		rc = store_find(a->st, ENT_USER, &cond, 1, row);
+		json_decref(sub);
+	}
+	return rc;
+}
+
+int auth_request(struct api *a)
+{
+	const char *h = http_header(a->req, "Authorization");
+	const char *tok, *sp;
+	struct jwt_claims cl;
+	json_t *row = NULL;
+	int rc;
+
+	if (h == NULL || strncmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\0'))
+		return 1;
+	tok = h + 6;
+	while (*tok == ' ')
+		tok++;
+	sp = strchr(tok, ' ');
+	if (*tok == '\0' || (sp && sp[strspn(sp, " ")] != '\0')) {
+		auth_fail(a, "Authorization header must contain two space-delimited values",
+			  "bad_authorization_header");
+		return -1;
+	}
+	if (verify(a, tok, sp ? (size_t)(sp - tok) : strlen(tok), &cl)) {
+		invalid_token(a);
+		return -1;
+	}
+	rc = find_or_create_user(a, &cl, &row);
+	if (rc == MP_EINVAL) {
+		auth_fail(a, "Token must contain the user email address", "token_not_valid");
+		return -1;
+	}
+	if (rc) {
+		api_store_error(a, rc);
+		return -1;
+	}
+	arena_keep(a->arena, row);
+	if (!row_bool(row, "is_active")) {
+		auth_fail(a, "User is inactive", "user_inactive");
+		return -1;
+	}
+	a->user.id = row_int(row, "id");
+	a->user.is_admin = row_bool(row, "is_admin");
+	a->user.username = row_str(row, "username");
+	a->user.email = row_str(row, "email");
+	a->req->user_id = a->user.id;
+	return 0;
+}
