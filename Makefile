@@ -14,13 +14,13 @@ deps:
 
 build: deps
 	@test -f $(BUILD)/build.ninja || meson setup $(BUILD) --buildtype=debugoptimized >/dev/null
-	@ninja -C $(BUILD) | grep -v '^ninja: no work to do' || true
+	@ninja -C $(BUILD) | grep -v -e '^ninja: no work to do' -e '^ninja: Entering' || true
 	@test -x $(BUILD)/src/medperf-server
 
 asan: deps
 	@test -f $(ASAN_BUILD)/build.ninja || meson setup $(ASAN_BUILD) --buildtype=debug \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
-	@ninja -C $(ASAN_BUILD) | grep -v '^ninja: no work to do' || true
+	@ninja -C $(ASAN_BUILD) | grep -v -e '^ninja: no work to do' -e '^ninja: Entering' || true
 	@test -x $(ASAN_BUILD)/src/medperf-server
 
 # unit + API tests, then the same under ASan + UBSan; ends with "N passed, N failed"
