@@ -190,7 +190,7 @@ enum jwt_fail jwt_verify(const struct jwt_issuer *issuers, size_t niss, const ch
 	if (!numeric_date(json_object_get(pl, "exp"), &out->exp))
 		goto out;
 	f = JWT_EXPIRED;
-	if (now > out->exp + skew)
+	if (out->exp < now - skew) /* not exp + skew: exp may be near INT64_MAX */
 		goto out;
 	f = JWT_NOT_YET_VALID;
 	v = json_object_get(pl, "nbf");

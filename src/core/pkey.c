@@ -195,7 +195,8 @@ EVP_PKEY *pkey_public_from_pem(const char *pem, size_t len, mp_errbuf *e)
 
 	if (bio == NULL)
 		return NULL;
-	if (strstr(pem, "-----BEGIN CERTIFICATE-----")) {
+	/* pem need not be NUL-terminated: search only its len bytes */
+	if (memmem(pem, len, "-----BEGIN CERTIFICATE-----", 27)) {
 		x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 		if (x) {
 			k = X509_get_pubkey(x);

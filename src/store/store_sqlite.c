@@ -27,6 +27,7 @@ struct stmt_slot {
 struct store {
 	sqlite3 *db;
 	struct stmt_slot cache[STMT_CACHE];
+	char *cols[ENT__MAX][2];  /* column lists, plain and with the "a." prefix */
 };
 
 extern const char *const sqlite_migrations[];
@@ -171,6 +172,11 @@ static json_t *read_column(sqlite3_stmt *st, int col, const struct field *f)
 		return json_string(iso);
 	case FT_JSON:
 		text = (const char *)sqlite3_column_text(st, col);
+		/* most dictionary columns hold "{}": skip the parser for them */
+		if (text && text[0] == '{' && text[1] == '}' && text[2] == '\0')
+			return json_object();
+		if (text && text[0] == '[' && text[1] == ']' && text[2] == '\0')
+			return json_array();
 		v = json_loadb(text ? text : "null", (size_t)sqlite3_column_bytes(st, col),
 			       JSON_DECODE_ANY, NULL);
 		return v ? v : json_null();
@@ -191,12 +197,25 @@ static json_t *read_row(sqlite3_stmt *st, const struct entity *en, int first)
 	return row;
 }
 
-static int add_columns(struct buf *b, const struct entity *en, const char *prefix)
+/* Appends the column list of en (built once per connection and kept). */
+static int add_columns(struct store *s, struct buf *b, const struct entity *en,
+		       const char *prefix)
 {
-	for (int i = 0; i < en->nfields; i++)
-		if (buf_addf(b, "%s%s\"%s\"", i ? "," : "", prefix, en->fields[i].name))
-			return MP_ETOOBIG;
-	return MP_OK;
+	int ent = (int)(en - entities), pre = prefix[0] != '\0';
+	struct buf c;
+
+	if (s->cols[ent][pre] == NULL) {
+		buf_init(&c, 8192);
+		for (int i = 0; i < en->nfields; i++)
+			if (buf_addf(&c, "%s%s\"%s\"", i ? "," : "", prefix, en->fields[i].name)) {
+				buf_release(&c);
+				return MP_ETOOBIG;
+			}
+		s->cols[ent][pre] = buf_detach(&c, NULL);
+		if (s->cols[ent][pre] == NULL)
+			return MP_ENOMEM;
+	}
+	return buf_adds(b, s->cols[ent][pre]);
 }
 
 /* Appends " WHERE a=? AND b IS NULL" for conds; *nbind counts placeholders. */
@@ -337,6 +356,10 @@ void store_close(struct store *s)
 	for (int i = 0; i < STMT_CACHE; i++) {
 		sqlite3_finalize(s->cache[i].st);
 		free(s->cache[i].sql);
+	}
+	for (int i = 0; i < ENT__MAX; i++) {
+		free(s->cols[i][0]);
+		free(s->cols[i][1]);
 	}
 	sqlite3_close(s->db);
 	free(s);
@@ -496,7 +519,7 @@ int store_list(struct store *s, enum entity_id ent, const struct store_query *q,
 	buf_init(&sql, 8192);
 	rc = buf_adds(&sql, "SELECT ");
 	if (rc == 0)
-		rc = add_columns(&sql, en, "");
+		rc = add_columns(s, &sql, en, "");
 	if (rc == 0)
 		rc = buf_addf(&sql, " FROM \"%s\"", en->table);
 	if (rc == 0)
@@ -722,7 +745,7 @@ int store_assoc_latest(struct store *s, enum entity_id assoc, int64_t component,
 	*row = NULL;
 	buf_init(&sql, 4096);
 	rc = buf_adds(&sql, "SELECT ");
-	rc = rc ? rc : add_columns(&sql, en, "");
+	rc = rc ? rc : add_columns(s, &sql, en, "");
 	rc = rc ? rc : buf_addf(&sql, " FROM \"%s\" WHERE \"%s\" = ? AND \"benchmark\" = ? "
 				"ORDER BY \"created_at\" DESC, \"id\" DESC LIMIT 1",
 				en->table, component_of(assoc));
@@ -800,7 +823,7 @@ int store_assoc_of_user(struct store *s, enum entity_id assoc, int64_t user, int
 		      "JOIN \"benchmark\" b ON b.\"id\" = a.\"benchmark\" "
 		      "WHERE c.\"owner\" = ?1 OR b.\"owner\" = ?1", en->table, ctable, comp);
 	rc = rc ? rc : buf_adds(&sql, "SELECT ");
-	rc = rc ? rc : add_columns(&sql, en, "a.");
+	rc = rc ? rc : add_columns(s, &sql, en, "a.");
 	rc = rc ? rc : buf_adds(&sql, from.data);
 	rc = rc ? rc : add_order(&sql, en, NULL, 0, "a.");
 	rc = rc ? rc : buf_adds(&sql, " LIMIT ?2 OFFSET ?3");

@@ -20,12 +20,31 @@ static int is_zero(const unsigned char *p, size_t n)
 	return 1;
 }
 
+/*
+ * Leaves dirty freed blocks in the heap, so that memory the arena gets from
+ * malloc is likely not fresh (and so already zero) from the kernel.
+ */
+static void dirty_heap(void)
+{
+	void *p[8];
+
+	for (int i = 0; i < 8; i++) {
+		p[i] = malloc(8192 + 64 * (size_t)i);
+		ck_assert_ptr_nonnull(p[i]);
+		memset(p[i], 0xff, 8192 + 64 * (size_t)i);
+	}
+	for (int i = 0; i < 8; i++)
+		free(p[i]);
+}
+
 START_TEST(test_aligned_zeroed)
 {
-	struct arena *a = arena_new();
+	struct arena *a;
 	unsigned char *prev = NULL;
 	size_t prevn = 0;
 
+	dirty_heap();
+	a = arena_new();
 	ck_assert_ptr_nonnull(a);
 	for (size_t n = 1; n <= 300; n++) {
 		unsigned char *p = arena_alloc(a, n);

@@ -45,6 +45,18 @@ START_TEST(test_iso_known)
 }
 END_TEST
 
+/* Instants past year 9999 do not fit the wire form: clamped, never cut short. */
+START_TEST(test_iso_clamp)
+{
+	char out[TM_ISO_LEN];
+
+	tm_iso(253402300800000000, out); /* 10000-01-01T00:00:00Z */
+	ck_assert_str_eq(out, "9999-12-31T23:59:59.999999Z");
+	tm_iso(INT64_MAX, out);
+	ck_assert_str_eq(out, "9999-12-31T23:59:59.999999Z");
+}
+END_TEST
+
 START_TEST(test_parse_known)
 {
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -188,6 +200,7 @@ static Suite *timeutil_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_iso_known);
+	tcase_add_test(tc, test_iso_clamp);
 	tcase_add_test(tc, test_parse_known);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_parse_variants);
