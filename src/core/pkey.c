@@ -74,7 +74,11 @@ int file_write_atomic(const char *path, const void *data, size_t len, int mode, 
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fsync(fd) != 0) {
+		mp_seterr(e, MP_EIO, "cannot write '%s': %s", tmp.data, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
 		fd = -1;
 		mp_seterr(e, MP_EIO, "cannot write '%s': %s", tmp.data, strerror(errno));
 		goto out;

@@ -36,7 +36,8 @@ void tm_iso(int64_t us, char out[TM_ISO_LEN])
 	gmtime_r(&sec, &tm);
 	/* years past 9999 do not fit the wire form: clamp rather than truncate */
 	if (tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-		memcpy(out, "9999-12-31T23:59:59.999999Z", TM_ISO_LEN);
+		memcpy(out, tm.tm_year < 0 ? "0000-01-01T00:00:00.000000Z"
+					   : "9999-12-31T23:59:59.999999Z", TM_ISO_LEN);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
