@@ -105,6 +105,11 @@ int buf_adds(struct buf *b, const char *s)
 
 int buf_addch(struct buf *b, char c)
 {
+	if (b->cap && b->len + 1 < b->cap) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return MP_OK;
+	}
 	return buf_add(b, &c, 1);
 }
 

@@ -7,7 +7,39 @@
 #include "core/err.h"
 #include "core/jsonw.h"
 
+/* Bytes that need a look: control characters, '"', '\\', and 0xe2 (U+2028/9). */
+static const unsigned char special[256] = {
+	[0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+	[0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+	[0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+	[0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+	[0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0xe2] = 1,
+};
+
+static int string_slow(struct buf *b, const char *s, size_t len);
+
 int jsonw_string(struct buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i;
+	int rc;
+
+	/* the common case, nothing to escape: one copy */
+	for (i = 0; i < len; i++)
+		if (special[p[i]])
+			return string_slow(b, s, len);
+	rc = buf_grow(b, len + 2);
+	if (rc)
+		return rc;
+	b->data[b->len] = '"';
+	memcpy(b->data + b->len + 1, s, len);
+	b->data[b->len + 1 + len] = '"';
+	b->len += len + 2;
+	b->data[b->len] = '\0';
+	return MP_OK;
+}
+
+static int string_slow(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -152,6 +184,21 @@ int jsonw_double(struct buf *b, double d)
 	return buf_add(b, out, (size_t)n);
 }
 
+int jsonw_int(struct buf *b, int64_t v)
+{
+	char tmp[24];
+	int n = sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		tmp[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		tmp[--n] = '-';
+	return buf_add(b, tmp + n, sizeof(tmp) - (size_t)n);
+}
+
 int jsonw_value(struct buf *b, const json_t *v)
 {
 	const char *key;
@@ -190,7 +237,7 @@ int jsonw_value(struct buf *b, const json_t *v)
 	case JSON_STRING:
 		return jsonw_string(b, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
-		return buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return jsonw_int(b, json_integer_value(v));
 	case JSON_REAL:
 		return jsonw_double(b, json_real_value(v));
 	case JSON_TRUE:

@@ -8,12 +8,15 @@
 #ifndef MP_JSONW_H
 #define MP_JSONW_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "core/buf.h"
 
 int jsonw_value(struct buf *b, const json_t *v);
 int jsonw_string(struct buf *b, const char *s, size_t len);
+int jsonw_int(struct buf *b, int64_t v);
 /* Python repr of a finite double, e.g. 0.1 -> "0.1", 1e16 -> "1e+16". */
 int jsonw_double(struct buf *b, double d);
 /* Dumps v into a new malloc'd string (caller frees); NULL on failure. */

@@ -22,29 +22,63 @@ int64_t tm_mono_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Year, month, day of a day count since 1970-01-01 (H. Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, yy;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	yy = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yy + (*m <= 2);
+}
+
+static void put_digits(char *p, unsigned v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* Hot on every serialized row: no stdio, no time-zone lock. */
 void tm_iso(int64_t us, char out[TM_ISO_LEN])
 {
-	char tmp[64];
-	time_t sec = (time_t)(us / 1000000);
-	long frac = (long)(us % 1000000);
-	struct tm tm;
+	int64_t sec = us / 1000000, frac = us % 1000000, days, sod, y;
+	unsigned m, d;
 
 	if (frac < 0) {
 		frac += 1000000;
 		sec -= 1;
 	}
-	gmtime_r(&sec, &tm);
-	/* years past 9999 do not fit the wire form: clamp rather than truncate */
-	if (tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-		memcpy(out, tm.tm_year < 0 ? "0000-01-01T00:00:00.000000Z"
-					   : "9999-12-31T23:59:59.999999Z", TM_ISO_LEN);
+	days = sec / 86400;
+	sod = sec % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days -= 1;
+	}
+	civil_from_days(days, &y, &m, &d);
+	/* years outside 0..9999 do not fit the wire form: clamp rather than truncate */
+	if (y < 0 || y > 9999) {
+		memcpy(out, y < 0 ? "0000-01-01T00:00:00.000000Z" : "9999-12-31T23:59:59.999999Z",
+		       TM_ISO_LEN);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		 tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
-	memcpy(out, tmp, TM_ISO_LEN - 1);
-	out[TM_ISO_LEN - 1] = '\0';
+	memcpy(out, "0000-00-00T00:00:00.000000Z", TM_ISO_LEN);
+	put_digits(out, (unsigned)y, 4);
+	put_digits(out + 5, m, 2);
+	put_digits(out + 8, d, 2);
+	put_digits(out + 11, (unsigned)(sod / 3600), 2);
+	put_digits(out + 14, (unsigned)(sod / 60 % 60), 2);
+	put_digits(out + 17, (unsigned)(sod % 60), 2);
+	put_digits(out + 20, (unsigned)frac, 6);
 }
 
 static int digits(const char *s, int n, int *out)

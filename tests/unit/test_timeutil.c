@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <check.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "core/err.h"
 #include "core/timeutil.h"
@@ -54,6 +56,33 @@ START_TEST(test_iso_clamp)
 	ck_assert_str_eq(out, "9999-12-31T23:59:59.999999Z");
 	tm_iso(INT64_MAX, out);
 	ck_assert_str_eq(out, "9999-12-31T23:59:59.999999Z");
+}
+END_TEST
+
+START_TEST(test_iso_matches_gmtime)
+{
+	/* the fast formatter agrees with gmtime_r + snprintf over 0000..9999 */
+	uint64_t x = 88172645463325252ull;
+
+	for (int i = 0; i < 200000; i++) {
+		char got[TM_ISO_LEN], want[64];
+		struct tm tm;
+		int64_t us;
+		time_t sec;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* seconds from year 0 to 9999, plus microseconds */
+		sec = (time_t)(x % 315537897600ull) - 62167219200;
+		us = (int64_t)sec * 1000000 + (int64_t)((x >> 40) % 1000000);
+		tm_iso(us, got);
+		gmtime_r(&sec, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec, (int)((x >> 40) % 1000000));
+		ck_assert_str_eq(got, want);
+	}
 }
 END_TEST
 
@@ -201,6 +230,7 @@ static Suite *timeutil_suite(void)
 
 	tcase_add_test(tc, test_iso_known);
 	tcase_add_test(tc, test_iso_clamp);
+	tcase_add_test(tc, test_iso_matches_gmtime);
 	tcase_add_test(tc, test_parse_known);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_parse_variants);
