@@ -19,14 +19,12 @@ static json_t *merged(json_t *row, json_t *values, const char *field)
 	return v ? v : json_object_get(row, field);
 }
 
-const char *mlcube_object_check(struct api *a, json_t *row, json_t *values)
+/* The unique set (image_hash, tarball hash, container_config, parameters_config). */
+static const char *unique_set_check(struct api *a, json_t *row, json_t *values)
 {
 	static const char *const set[] = {"image_hash", "additional_files_tarball_hash",
 		"container_config", "parameters_config"};
 	struct store_cond c[4];
-	json_t *url = merged(row, values, "additional_files_tarball_url");
-	json_t *hash = merged(row, values, "additional_files_tarball_hash");
-	const char *u = json_string_value(url), *h = json_string_value(hash);
 	int complete = 1;
 	int64_t n = 0;
 
@@ -44,6 +42,16 @@ const char *mlcube_object_check(struct api *a, json_t *row, json_t *values)
 	    n > 0)
 		return "The fields image_hash, additional_files_tarball_hash, container_config, "
 		       "parameters_config must make a unique set.";
+	return NULL;
+}
+
+/* The additional-files URL/hash pairing, on the merged values. */
+static const char *pairing_check(struct api *a, json_t *row, json_t *values)
+{
+	const char *u = json_string_value(merged(row, values, "additional_files_tarball_url"));
+	const char *h = json_string_value(merged(row, values, "additional_files_tarball_hash"));
+
+	(void)a;
 	if (u && u[0] && !(h && h[0]))
 		return "Additional files require file hash";
 	if (!(u && u[0]) && h && h[0])
@@ -51,9 +59,32 @@ const char *mlcube_object_check(struct api *a, json_t *row, json_t *values)
 	return NULL;
 }
 
+/*
+ * The unique-set validator runs before validate() in the original, so before
+ * the OPERATION edit rule on a PUT: it is a field_check here.
+ */
+static int unique_set_field_check(struct api *a, json_t *row, json_t *values, json_t *errors)
+{
+	const char *msg = unique_set_check(a, row, values);
+
+	if (msg == NULL)
+		return 0;
+	err_add(errors, "non_field_errors", msg);
+	return -1;
+}
+
+/* Both object-level checks of a create, in the original's order (nested model POST). */
+const char *mlcube_object_check(struct api *a, json_t *row, json_t *values)
+{
+	const char *msg = unique_set_check(a, row, values);
+
+	return msg ? msg : pairing_check(a, row, values);
+}
+
 static const struct write_spec mlcube_spec = {
 	.ent = ENT_MLCUBE,
-	.object_check = mlcube_object_check,
+	.field_check = unique_set_field_check,
+	.object_check = pairing_check,
 };
 
 void mlcubes_list(struct api *a)

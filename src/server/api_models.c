@@ -149,7 +149,11 @@ void models_create(struct api *a)
 	api_reply(a, 201, ser_row(a, ENT_MODEL, row, 0));
 }
 
-/* Copies state and is_valid of a model PUT to the wrapped container or asset. */
+/*
+ * Copies state and is_valid of a model PUT to the wrapped container or asset.
+ * As the original, the wrapped object is saved on every PUT (its modified_at
+ * moves even when neither field was sent).
+ */
 static int model_prepare(struct api *a, json_t *row, json_t *values)
 {
 	json_t *ch = json_object();
@@ -161,7 +165,7 @@ static int model_prepare(struct api *a, json_t *row, json_t *values)
 		json_object_set(ch, "state", json_object_get(values, "state"));
 	if (json_object_get(values, "is_valid"))
 		json_object_set(ch, "is_valid", json_object_get(values, "is_valid"));
-	if (inner && json_object_size(ch))
+	if (inner)
 		rc = store_update(a->st, strcmp(key, "container") == 0 ? ENT_MLCUBE : ENT_ASSET,
 				  inner, ch);
 	json_decref(ch);

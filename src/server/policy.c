@@ -132,6 +132,57 @@ const char *policy_assoc_decide(enum approval latest, enum approval want,
 	return NULL;
 }
 
+/* A number as Python sees it: booleans are 0 and 1. */
+static int py_number(const json_t *v, double *d)
+{
+	if (json_is_boolean(v)) {
+		*d = json_is_true(v);
+		return 1;
+	}
+	if (json_is_number(v)) {
+		*d = json_number_value(v);
+		return 1;
+	}
+	return 0;
+}
+
+/* Python's == on decoded JSON: 1 == 1.0 == true, dictionaries ignore key order. */
+static int py_equal(const json_t *x, const json_t *y)
+{
+	double a, b;
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (py_number(x, &a) && py_number(y, &b)) {
+		if (json_is_integer(x) && json_is_integer(y))
+			return json_integer_value(x) == json_integer_value(y);
+		return a == b;
+	}
+	if (json_typeof(x) != json_typeof(y))
+		return 0;
+	switch (json_typeof(x)) {
+	case JSON_OBJECT:
+		if (json_object_size(x) != json_object_size(y))
+			return 0;
+		json_object_foreach((json_t *)x, key, v) {
+			json_t *w = json_object_get(y, key);
+			if (w == NULL || !py_equal(v, w))
+				return 0;
+		}
+		return 1;
+	case JSON_ARRAY:
+		if (json_array_size(x) != json_array_size(y))
+			return 0;
+		json_array_foreach(x, i, v)
+			if (!py_equal(v, json_array_get(y, i)))
+				return 0;
+		return 1;
+	default:
+		return json_equal((json_t *)x, (json_t *)y);
+	}
+}
+
 int policy_operation_edit_ok(int ent, const json_t *row, const json_t *values)
 {
 	const struct entity *en = &entities[ent];
@@ -144,7 +195,7 @@ int policy_operation_edit_ok(int ent, const json_t *row, const json_t *values)
 		if (f == NULL || (f->flags & FF_OPEDIT))
 			continue;
 		old = json_object_get(row, key);
-		if (old == NULL || !json_equal(old, v))
+		if (old == NULL || !py_equal(old, v))
 			return 0;
 	}
 	(void)en;

@@ -132,6 +132,18 @@ START_TEST(operation_edit)
 	ck_assert(policy_operation_edit_ok(ENT_BENCHMARK, row, ok2)); /* same values pass */
 	ck_assert(!policy_operation_edit_ok(ENT_BENCHMARK, row, bad1));
 	ck_assert(!policy_operation_edit_ok(ENT_BENCHMARK, row, bad2));
+	/* Python equality: 4 == 4.0 == ..., dictionaries compare by value */
+	{
+		json_t *r2 = json_pack("{s:s,s:{s:i,s:f}}", "state", "OPERATION", "metadata",
+				       "a", 1, "b", 0.5);
+		json_t *same = json_pack("{s:{s:f,s:f}}", "metadata", "b", 0.5, "a", 1.0);
+		json_t *diff = json_pack("{s:{s:f,s:f}}", "metadata", "b", 0.5, "a", 1.5);
+		ck_assert(policy_operation_edit_ok(ENT_BENCHMARK, r2, same));
+		ck_assert(!policy_operation_edit_ok(ENT_BENCHMARK, r2, diff));
+		json_decref(r2);
+		json_decref(same);
+		json_decref(diff);
+	}
 	/* for a dataset, is_valid is editable but the name is not */
 	ck_assert(policy_operation_edit_ok(ENT_DATASET, row, ok1));
 	ck_assert(!policy_operation_edit_ok(ENT_DATASET, row, bad1));
