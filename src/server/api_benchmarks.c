@@ -88,53 +88,105 @@ void benchmarks_get(struct api *a)
 				  row_int(row, "owner") == a->user.id ? 0 : SER_PUBLIC));
 }
 
-static int update_field_check(struct api *a, json_t *row, json_t *values, json_t *errors)
+/* The value of key of body as the generic field checks accept it, or NULL. */
+static json_t *checked_value(struct api *a, const char *key)
 {
-	json_t *ap = json_object_get(values, "approval_status");
-	int bad = 0;
+	json_t *v = json_object_get(a->body, key), *one, *errs, *out;
+
+	if (v == NULL)
+		return NULL;
+	one = json_pack("{s:O}", key, v);
+	errs = json_object();
+	out = val_collect(a, ENT_BENCHMARK, VAL_UPDATE, one, a->id[0], errs);
+	json_decref(one);
+	json_decref(errs);
+	return out ? json_object_get(arena_keep(a->arena, out), key) : NULL;
+}
+
+/*
+ * The original's validate_approval_status and validate_state: field-level
+ * checks, run for a key whose value passed the generic checks, reported with
+ * the other field errors.
+ */
+static void update_field_checks(struct api *a, json_t *row, json_t *errors)
+{
+	json_t *ap = checked_value(a, "approval_status");
+	json_t *st = checked_value(a, "state");
 
 	if (ap) {
 		const char *msg = policy_benchmark_transition(
 			approval_parse(row_str(row, "approval_status")),
 			approval_parse(json_string_value(ap)));
-		if (msg) {
+		if (msg)
 			err_add(errors, "approval_status", msg);
-			bad = 1;
-		}
 	}
 	/* checked against the stored components, as the original does */
-	if (strcmp(row_str(values, "state"), "OPERATION") == 0 &&
-	    strcmp(row_str(row, "state"), "OPERATION") != 0 &&
-	    components_not_operational(a, row)) {
+	if (st && strcmp(json_string_value(st), "OPERATION") == 0 &&
+	    strcmp(row_str(row, "state"), "OPERATION") != 0 && components_not_operational(a, row))
 		err_add(errors, "state", not_operational);
-		bad = 1;
-	}
-	return bad ? -1 : 0;
 }
 
-static int update_prepare(struct api *a, json_t *row, json_t *values)
+/* All field errors of generic and own, in the serializer's field order. */
+static json_t *ordered_errors(json_t *generic, json_t *own)
 {
-	const char *ap = json_string_value(json_object_get(values, "approval_status"));
+	const struct entity *en = &entities[ENT_BENCHMARK];
+	json_t *out = json_object(), *v;
 
-	(void)a;
-	if (ap && strcmp(ap, row_str(row, "approval_status")) != 0 && strcmp(ap, "PENDING") != 0)
-		json_object_set_new(values, "approved_at", json_integer(tm_now_us()));
-	return 0;
+	v = json_object_get(generic, "non_field_errors");
+	if (v)
+		json_object_set(out, "non_field_errors", v);
+	for (int i = 0; i < en->nfields; i++) {
+		const char *name = en->fields[i].name;
+		if ((v = json_object_get(generic, name)) || (v = json_object_get(own, name)))
+			json_object_set(out, name, v);
+	}
+	return out;
 }
 
 void benchmarks_put(struct api *a)
 {
-	static const struct write_spec ws = {
-		.ent = ENT_BENCHMARK,
-		.field_check = update_field_check,
-		.prepare = update_prepare,
-	};
+	static const char op_edit_msg[] =
+		"User cannot update non editable fields in Operation mode";
 	unsigned allow = ROLE_ADMIN | ROLE_OWNER;
+	json_t *row, *values, *errors, *own;
+	const char *ap;
+	int rc;
 
 	/* only an admin may change approval_status */
 	if (json_is_object(a->body) && json_object_get(a->body, "approval_status"))
 		allow = ROLE_ADMIN;
-	crud_update(a, &ws, allow, 0);
+	if (api_load(a, ENT_BENCHMARK, a->id[0], allow, &row) ||
+	    api_require(a, allow, crud_owner_roles(a, row)))
+		return;
+	errors = arena_keep(a->arena, json_object());
+	own = arena_keep(a->arena, json_object());
+	values = arena_keep(a->arena, val_collect(a, ENT_BENCHMARK, VAL_UPDATE, a->body,
+						  a->id[0], errors));
+	if (json_is_object(a->body))
+		update_field_checks(a, row, own);
+	if (values == NULL || json_object_size(own) > 0) {
+		api_field_errors(a, ordered_errors(errors, own));
+		return;
+	}
+	if (strcmp(row_str(row, "state"), "OPERATION") == 0 &&
+	    !policy_operation_edit_ok(ENT_BENCHMARK, row, values)) {
+		api_non_field(a, op_edit_msg);
+		return;
+	}
+	/* approved_at moves when approval_status changes to a non-PENDING value */
+	ap = json_string_value(json_object_get(values, "approval_status"));
+	if (ap && strcmp(ap, row_str(row, "approval_status")) != 0 && strcmp(ap, "PENDING") != 0)
+		json_object_set_new(values, "approved_at", json_integer(tm_now_us()));
+	rc = store_update(a->st, ENT_BENCHMARK, a->id[0], values);
+	if (rc == 0)
+		rc = store_get(a->st, ENT_BENCHMARK, a->id[0], &row);
+	if (rc) {
+		api_store_error(a, rc);
+		return;
+	}
+	arena_keep(a->arena, row);
+	/* the full serializer, allow lists included, for the admin too */
+	api_reply(a, 200, ser_row(a, ENT_BENCHMARK, row, 0));
 }
 
 void benchmarks_delete(struct api *a)

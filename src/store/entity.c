@@ -100,7 +100,7 @@ static const struct field benchmark_fields[] = {
 	{"dataset_auto_approval_mode", FT_ENUM, FF_OPEDIT, 0, automode_choices, 0, "\"NEVER\""},
 	{"model_auto_approval_allow_list", FT_JSON, FF_PRIVATE | FF_OPEDIT, 0, NULL, 0, "[]"},
 	{"model_auto_approval_mode", FT_ENUM, FF_OPEDIT, 0, automode_choices, 0, "\"NEVER\""},
-	JSONOBJ("user_metadata", FF_OPEDIT),
+	JSONOBJ("user_metadata", FF_NULLABLE | FF_OPEDIT),
 	DT("approved_at", 0),
 	CREATED,
 	MODIFIED,

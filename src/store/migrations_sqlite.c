@@ -97,7 +97,7 @@ static const char migration_1[] =
 	" model_auto_approval_allow_list TEXT NOT NULL DEFAULT '[]',"
 	" model_auto_approval_mode TEXT NOT NULL DEFAULT 'NEVER'"
 	"  CHECK (model_auto_approval_mode IN ('NEVER','ALWAYS','ALLOWLIST')),"
-	" user_metadata TEXT NOT NULL DEFAULT '{}',"
+	" user_metadata TEXT DEFAULT '{}',"
 	" approved_at INTEGER,"
 	" " TIMES ","
 	" owner INTEGER NOT NULL REFERENCES users(id),"
