@@ -4,6 +4,8 @@
  * for the benchmark's reference model); the first PUT carrying "results"
  * finalizes it and nothing may change afterwards. Model owners see nothing.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/timeutil.h"
@@ -76,14 +78,44 @@ static const char *create_check(struct api *a, json_t *row, json_t *values)
 			   "Dataset-Benchmark association must be approved");
 }
 
+/*
+ * The dataset pk of a POST body as the original's permission sees it:
+ * Dataset.objects.get(pk=value) takes an int, an integral float or a
+ * numeric string (Python int()). 0 when there is none.
+ */
+static int64_t body_pk(json_t *v)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+		return d >= 1 && d < 9.2e18 && d == (double)(int64_t)d ? (int64_t)d : 0;
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		long long x;
+
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s < '0' || *s > '9')
+			return 0;
+		errno = 0;
+		x = strtoll(s, &end, 10);
+		while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+			end++;
+		return errno || *end ? 0 : x;
+	}
+	return 0;
+}
+
 void results_create(struct api *a)
 {
 	static const struct write_spec ws = {.ent = ENT_RESULT, .object_check = create_check};
 	json_t *d = json_is_object(a->body) ? json_object_get(a->body, "dataset") : NULL;
 
 	/* the original's permission reads the dataset id from the body */
-	if (api_require(a, ROLE_ADMIN | ROLE_DATASET_OWNER,
-			result_roles(a, json_is_integer(d) ? json_integer_value(d) : 0, 0)))
+	if (api_require(a, ROLE_ADMIN | ROLE_DATASET_OWNER, result_roles(a, body_pk(d), 0)))
 		return;
 	crud_create(a, &ws);
 }

@@ -83,8 +83,12 @@ void users_metadata(struct api *a)
 
 	if (api_load(a, ENT_USER, a->id[0], ROLE_AUTH, &row))
 		return;
+	/* any JSON the user stored (a JSONField, no shape check); {} when none */
 	md = json_object_get(row, "metadata");
-	api_reply(a, 200, json_pack("{s:O}", "metadata", json_is_object(md) ? md : json_object()));
+	if (md == NULL || json_is_null(md))
+		api_reply(a, 200, json_pack("{s:o}", "metadata", json_object()));
+	else
+		api_reply(a, 200, json_pack("{s:O}", "metadata", md));
 }
 
 void me_get(struct api *a)

@@ -29,6 +29,15 @@ void api_reply(struct api *a, int status, json_t *body)
 	json_decref(body);
 }
 
+void api_reply_text(struct api *a, int status, struct buf *text)
+{
+	a->answered = 1;
+	a->w->status = status;
+	buf_release(&a->w->body);
+	a->w->body = *text;
+	buf_init(text, text->max);
+}
+
 void api_detail(struct api *a, int status, const char *detail)
 {
 	api_reply(a, status, json_pack("{s:s}", "detail", detail));

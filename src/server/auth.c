@@ -47,8 +47,8 @@ static void auth_fail(struct api *a, const char *detail, const char *code)
 	set_challenge(a);
 }
 
-/* Verifies tok, consulting the thread's cache first. 0 when valid. */
-static int verify(struct api *a, const char *tok, size_t len, struct jwt_claims *cl)
+/* Verifies tok, consulting the thread's cache first. JWT_OK when valid. */
+static enum jwt_fail verify(struct api *a, const char *tok, size_t len, struct jwt_claims *cl)
 {
 	const struct server_config *c = &a->srv->cfg;
 	unsigned char h[SHA256_DIGEST_LENGTH];
@@ -61,17 +61,17 @@ static int verify(struct api *a, const char *tok, size_t len, struct jwt_claims 
 	if (slot->used && memcmp(slot->hash, h, sizeof(h)) == 0 &&
 	    now <= slot->exp + c->clock_skew_s && now - slot->verified_at < 300) {
 		*cl = slot->claims;
-		return 0;
+		return JWT_OK;
 	}
 	f = jwt_verify(c->issuers, c->nissuers, tok, len, now, c->clock_skew_s, cl);
 	if (f != JWT_OK)
-		return -1;
+		return f;
 	memcpy(slot->hash, h, sizeof(h));
 	slot->exp = cl->exp;
 	slot->verified_at = now;
 	slot->claims = *cl;
 	slot->used = 1;
-	return 0;
+	return JWT_OK;
 }
 
 static int find_or_create_user(struct api *a, const struct jwt_claims *cl, json_t **row)
@@ -107,6 +107,7 @@ int auth_request(struct api *a)
 	const char *tok, *sp;
 	struct jwt_claims cl;
 	json_t *row = NULL;
+	enum jwt_fail f;
 	int rc;
 
 	if (h == NULL || strncmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\0'))
@@ -120,7 +121,14 @@ int auth_request(struct api *a)
 			  "bad_authorization_header");
 		return -1;
 	}
-	if (verify(a, tok, sp ? (size_t)(sp - tok) : strlen(tok), &cl)) {
+	f = verify(a, tok, sp ? (size_t)(sp - tok) : strlen(tok), &cl);
+	if (f == JWT_NO_SUBJECT) {
+		/* a valid token without "sub": the original's get_user() message */
+		auth_fail(a, "Token contained no recognizable user identification",
+			  "token_not_valid");
+		return -1;
+	}
+	if (f != JWT_OK) {
 		invalid_token(a);
 		return -1;
 	}

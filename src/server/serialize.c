@@ -19,22 +19,52 @@ json_t *ser_user(json_t *row)
 
 	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
 		json_object_del(row, drop[i]);
-	if (!json_is_object(md))
+	/* any JSON the user stored comes back as stored; only "none" reads as {} */
+	if (md == NULL || json_is_null(md))
 		json_object_set_new(row, "metadata", json_object());
 	return json_incref(row);
+}
+
+void ser_view(enum entity_id ent, int flags, struct store_view *v)
+{
+	const struct entity *en = &entities[ent];
+
+	v->omit = 0;
+	v->null_object = 0;
+	for (int i = 0; i < en->nfields; i++) {
+		const struct field *f = &en->fields[i];
+		if ((f->flags & FF_HIDDEN) || ((flags & SER_PUBLIC) && (f->flags & FF_PRIVATE)))
+			v->omit |= (uint64_t)1 << i;
+		if (f->type == FT_JSON && f->def && strcmp(f->def, "{}") == 0)
+			v->null_object |= (uint64_t)1 << i;
+	}
+}
+
+int ser_renderable(enum entity_id ent)
+{
+	const struct entity *en = &entities[ent];
+
+	if (ent == ENT_USER)
+		return 0;
+	for (int i = 0; i < en->nfields; i++)
+		if (en->fields[i].flags & FF_NESTED)
+			return 0;
+	return 1;
 }
 
 json_t *ser_row(struct api *a, enum entity_id ent, json_t *row, int flags)
 {
 	const struct entity *en = &entities[ent];
+	struct store_view view;
 
 	if (ent == ENT_USER)
 		return ser_user(row);
+	ser_view(ent, flags, &view);
 	for (int i = 0; i < en->nfields; i++) {
 		const struct field *f = &en->fields[i];
 		json_t *v = json_object_get(row, f->name);
 
-		if ((f->flags & FF_HIDDEN) || ((flags & SER_PUBLIC) && (f->flags & FF_PRIVATE))) {
+		if (view.omit >> i & 1) {
 			json_object_del(row, f->name);
 			continue;
 		}
@@ -54,7 +84,7 @@ json_t *ser_row(struct api *a, enum entity_id ent, json_t *row, int flags)
 			continue;
 		}
 		/* a dictionary field stored as null goes out as {} (clients reject null) */
-		if (f->type == FT_JSON && json_is_null(v) && f->def && strcmp(f->def, "{}") == 0)
+		if ((view.null_object >> i & 1) && json_is_null(v))
 			json_object_set_new(row, f->name, json_object());
 	}
 	return json_incref(row);

@@ -74,6 +74,7 @@ extern const int nroutes;
 
 /* ---- answering (apierr.c) ---- */
 void api_reply(struct api *a, int status, json_t *body);    /* steals body */
+void api_reply_text(struct api *a, int status, struct buf *text); /* takes the text */
 void api_detail(struct api *a, int status, const char *detail);
 void api_forbidden(struct api *a);
 void api_not_found(struct api *a);
@@ -126,6 +127,10 @@ void api_page_reply(struct api *a, int64_t count, int64_t limit, int64_t offset,
 json_t *ser_row(struct api *a, enum entity_id ent, json_t *row, int flags);
 /* {id, username, email, first_name, last_name, metadata} of a user row. */
 json_t *ser_user(json_t *row);
+/* What a view of ent leaves out and writes as {} (the rules ser_row applies). */
+void ser_view(enum entity_id ent, int flags, struct store_view *v);
+/* 1 when rows of ent can be rendered by the store directly (no nested fields). */
+int ser_renderable(enum entity_id ent);
 
 /* ---- validating bodies (validate.c) ---- */
 enum val_mode { VAL_CREATE, VAL_UPDATE };

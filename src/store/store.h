@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "store/entity.h"
 
@@ -67,6 +68,21 @@ struct store_query {
 	int64_t offset;
 	int count;                        /* 1: also compute the total count */
 };
+
+/*
+ * Rendering straight to JSON text, for the hot read paths: rows are written
+ * as compact JSON objects (fields in table order) without building jansson
+ * values. JSON columns are copied verbatim: they hold what the store wrote,
+ * which is already compact JSON from core/jsonw.c. Bit i of a mask refers to
+ * field i of the entity table.
+ */
+struct store_view {
+	uint64_t omit;          /* fields left out */
+	uint64_t null_object;   /* fields written as {} when NULL */
+};
+/* Appends a JSON array of the rows of q to out; *count as store_list. */
+int store_list_json(struct store *s, enum entity_id ent, const struct store_query *q,
+		    const struct store_view *v, struct buf *out, int64_t *count);
 
 int store_get(struct store *s, enum entity_id ent, int64_t id, json_t **row);
 /* The first row matching all conds in default order; MP_ENOTFOUND if none. */
