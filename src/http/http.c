@@ -191,12 +191,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			unsigned long long n;
 			errno = 0;
 			n = strtoull(cl, &end, 10);
-			if (errno || *end || n > s->max_body) {
-				memset(&w, 0, sizeof(w));
-				buf_init(&w.body, 4096);
-				simple_error(&w, 413, "Request body is larger than the server accepts.");
-				return send_response(s, c, rc, &w);
-			}
+			/*
+			 * Too big: the body is read and dropped, and the 413 goes out
+			 * once it has arrived. Answering at once would close the
+			 * connection under a client still sending, which then sees a
+			 * reset instead of the 413.
+			 */
+			if (errno || *end || n > s->max_body)
+				rc->too_big = 1;
 		}
 		return MHD_YES;
 	}
@@ -207,7 +209,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	if (rc->status)
-		return MHD_YES; /* already answered (413 on Content-Length) */
+		return MHD_YES; /* already answered */
 	memset(&w, 0, sizeof(w));
 	buf_init(&w.body, BUF_MAX_DEFAULT);
 	if (rc->too_big) {
@@ -324,15 +326,34 @@ int http_inflight(const struct http_server *s)
 void http_stop(struct http_server *s, int grace_ms)
 {
 	struct timespec ts = {0, 10 * 1000 * 1000};
-	int waited = 0;
+	int waited = 0, quiet = 0;
+	MHD_socket lfd;
 
 	if (s == NULL)
 		return;
 	atomic_store(&s->stopping, 1);
-	MHD_quiesce_daemon(s->d);
-	while (atomic_load(&s->inflight) > 0 && waited < grace_ms) {
+	/*
+	 * The listening socket is ours once quiesced: closing it refuses new
+	 * connections at once, where an open one would queue them in its backlog
+	 * until the process exits and then reset them.
+	 */
+	lfd = MHD_quiesce_daemon(s->d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	/*
+	 * Wait until no request has been in flight for a short while, not just
+	 * for one instant: a client on a keep-alive connection may have sent its
+	 * next request already. It is answered (with "Connection: close") instead
+	 * of being cut off when the daemon stops.
+	 */
+	while (waited < grace_ms) {
+		if (atomic_load(&s->inflight) > 0)
+			quiet = 0;
+		else if (quiet >= 100)
+			break;
 		nanosleep(&ts, NULL);
 		waited += 10;
+		quiet += 10;
 	}
 	MHD_stop_daemon(s->d);
 	free(s);
