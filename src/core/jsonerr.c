@@ -1,295 +1,324 @@
 /*
- * jsonerr.c: a small JSON scanner that stops at the first error Python's
- * json module (with DRF's strict constants) would report, and formats the
- * message and position (line, column, character index) as Python does.
+ * jsonerr.c: how the original server words a malformed request body. DRF
+ * decodes the body with a codecs StreamReader (UTF-8, not final: an
+ * incomplete sequence at the very end is dropped) and parses it with
+ * Python's json module and strict constants; both steps' messages and
+ * positions (characters, not bytes) are reproduced here, checked against
+ * Python 3.11.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "core/jsonerr.h"
 
-#define MAX_DEPTH 512
+#define PY_CONT(c) (((unsigned char)(c) & 0xc0) == 0x80)
 
-struct scan {
-	const unsigned char *s;
-	size_t len;
-	const char *what;  /* message of the first error */
-	size_t at;         /* its byte offset */
-};
-
-static int fail(struct scan *sc, const char *what, size_t at)
+/*
+ * CPython's UTF-8 decoder. Returns 0 and the decodable length in *usable, or
+ * -1 with UnicodeDecodeError's text in msg.
+ */
+int json_utf8_prefix(const char *s, size_t n, size_t *usable, char *msg, size_t cap)
 {
-	sc->what = what;
-	sc->at = at;
+	size_t i = 0, bad = 0;
+	const char *why = NULL;
+
+	while (i < n) {
+		unsigned c = (unsigned char)s[i];
+		size_t need, left = n - i;
+		unsigned c2;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c < 0xc2 || c > 0xf4) {
+			why = "invalid start byte";
+			bad = 1;
+			break;
+		}
+		need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+		if (left >= 2) {
+			c2 = (unsigned char)s[i + 1];
+			if (!PY_CONT(c2) || (c == 0xe0 && c2 < 0xa0) || (c == 0xed && c2 >= 0xa0) ||
+			    (c == 0xf0 && c2 < 0x90) || (c == 0xf4 && c2 >= 0x90)) {
+				/* a truncated surrogate at the very end waits for more data */
+				if (c == 0xed && left == 2 && PY_CONT(c2))
+					break;
+				why = "invalid continuation byte";
+				bad = 1;
+				break;
+			}
+		}
+		if (need >= 3 && left >= 3 && !PY_CONT(s[i + 2])) {
+			why = "invalid continuation byte";
+			bad = 2;
+			break;
+		}
+		if (need == 4 && left >= 4 && !PY_CONT(s[i + 3])) {
+			why = "invalid continuation byte";
+			bad = 3;
+			break;
+		}
+		if (left < need)
+			break; /* incomplete at the end: not an error, not decoded */
+		i += need;
+	}
+	*usable = i;
+	if (why == NULL)
+		return 0;
+	if (bad == 1)
+		snprintf(msg, cap, "'utf-8' codec can't decode byte 0x%02x in position %zu: %s",
+			 (unsigned char)s[i], i, why);
+	else
+		snprintf(msg, cap, "'utf-8' codec can't decode bytes in position %zu-%zu: %s", i,
+			 i + bad - 1, why);
 	return -1;
 }
 
-static size_t skip_ws(const struct scan *sc, size_t i)
+struct pyscan {
+	const char *s;
+	size_t n;
+	size_t pos;       /* byte offset of the error */
+	const char *msg;  /* NULL: no error found */
+	const char *constant;
+	int depth;
+};
+
+static int py_ws(char c)
 {
-	while (i < sc->len && (sc->s[i] == ' ' || sc->s[i] == '\t' || sc->s[i] == '\n' ||
-			       sc->s[i] == '\r'))
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static size_t py_skip(const struct pyscan *p, size_t i)
+{
+	while (i < p->n && py_ws(p->s[i]))
 		i++;
 	return i;
 }
 
-static int is_digit(unsigned char c)
+static int py_fail(struct pyscan *p, const char *msg, size_t pos)
 {
-	return c >= '0' && c <= '9';
+	p->msg = msg;
+	p->pos = pos;
+	return -1;
 }
 
-static int is_hex(unsigned char c)
+static int py_hex4(const struct pyscan *p, size_t i, unsigned *out)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+	unsigned v = 0;
 
-/* A string starting at the quote i; returns the index after it or -1. */
-static long scan_string(struct scan *sc, size_t i)
-{
-	size_t start = i++;
-
-	while (i < sc->len) {
-		unsigned char c = sc->s[i];
-		if (c == '"')
-			return (long)i + 1;
-		if (c < 0x20)
-			return fail(sc, "Invalid control character at", i);
-		if (c == '\\') {
-			if (i + 1 >= sc->len)
-				break;
-			c = sc->s[i + 1];
-			if (c == 'u') {
-				for (int k = 2; k < 6; k++)
-					if (i + (size_t)k >= sc->len || !is_hex(sc->s[i + (size_t)k]))
-						return fail(sc, "Invalid \\uXXXX escape", i + 1);
-				i += 6;
-				continue;
-			}
-			if (!strchr("\"\\/bfnrt", c))
-				return fail(sc, "Invalid \\escape", i);
-			i += 2;
-			continue;
-		}
-		i++;
-	}
-	return fail(sc, "Unterminated string starting at", start);
-}
-
-/* Python's number pattern: -?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?; -1 when none. */
-static long scan_number(const struct scan *sc, size_t i)
-{
-	size_t j = i;
-
-	if (j < sc->len && sc->s[j] == '-')
-		j++;
-	if (j >= sc->len || !is_digit(sc->s[j]))
-		return -1;
-	if (sc->s[j] == '0')
-		j++;
-	else
-		while (j < sc->len && is_digit(sc->s[j]))
-			j++;
-	if (j + 1 < sc->len && sc->s[j] == '.' && is_digit(sc->s[j + 1])) {
-		j++;
-		while (j < sc->len && is_digit(sc->s[j]))
-			j++;
-	}
-	if (j < sc->len && (sc->s[j] == 'e' || sc->s[j] == 'E')) {
-		size_t k = j + 1;
-		if (k < sc->len && (sc->s[k] == '+' || sc->s[k] == '-'))
-			k++;
-		if (k < sc->len && is_digit(sc->s[k])) {
-			while (k < sc->len && is_digit(sc->s[k]))
-				k++;
-			j = k;
-		}
-	}
-	return (long)j;
-}
-
-static int starts(const struct scan *sc, size_t i, const char *word)
-{
-	size_t n = strlen(word);
-
-	return i + n <= sc->len && memcmp(sc->s + i, word, n) == 0;
-}
-
-static long scan_value(struct scan *sc, size_t i, int depth);
-
-static long scan_object(struct scan *sc, size_t i, int depth)
-{
-	long r;
-
-	i = skip_ws(sc, i + 1);
-	if (i < sc->len && sc->s[i] == '}')
-		return (long)i + 1;
-	for (;;) {
-		if (i >= sc->len || sc->s[i] != '"')
-			return fail(sc, "Expecting property name enclosed in double quotes", i);
-		r = scan_string(sc, i);
-		if (r < 0)
-			return -1;
-		i = skip_ws(sc, (size_t)r);
-		if (i >= sc->len || sc->s[i] != ':')
-			return fail(sc, "Expecting ':' delimiter", i);
-		r = scan_value(sc, skip_ws(sc, i + 1), depth + 1);
-		if (r < 0)
-			return -1;
-		i = skip_ws(sc, (size_t)r);
-		if (i < sc->len && sc->s[i] == '}')
-			return (long)i + 1;
-		if (i >= sc->len || sc->s[i] != ',')
-			return fail(sc, "Expecting ',' delimiter", i);
-		i = skip_ws(sc, i + 1);
-	}
-}
-
-static long scan_array(struct scan *sc, size_t i, int depth)
-{
-	long r;
-
-	i = skip_ws(sc, i + 1);
-	if (i < sc->len && sc->s[i] == ']')
-		return (long)i + 1;
-	for (;;) {
-		r = scan_value(sc, i, depth + 1);
-		if (r < 0)
-			return -1;
-		i = skip_ws(sc, (size_t)r);
-		if (i < sc->len && sc->s[i] == ']')
-			return (long)i + 1;
-		if (i >= sc->len || sc->s[i] != ',')
-			return fail(sc, "Expecting ',' delimiter", i);
-		i = skip_ws(sc, i + 1);
-	}
-}
-
-static long scan_value(struct scan *sc, size_t i, int depth)
-{
-	long r;
-
-	if (depth > MAX_DEPTH)
-		return fail(sc, "Too deeply nested", i);
-	if (i >= sc->len)
-		return fail(sc, "Expecting value", i);
-	switch (sc->s[i]) {
-	case '{':
-		return scan_object(sc, i, depth);
-	case '[':
-		return scan_array(sc, i, depth);
-	case '"':
-		return scan_string(sc, i);
-	}
-	if (starts(sc, i, "true"))
-		return (long)i + 4;
-	if (starts(sc, i, "false"))
-		return (long)i + 5;
-	if (starts(sc, i, "null"))
-		return (long)i + 4;
-	/* Python reads these; DRF's strict parser then refuses them */
-	if (starts(sc, i, "NaN") || starts(sc, i, "Infinity") || starts(sc, i, "-Infinity"))
-		return fail(sc, "Out of range float values are not JSON compliant", (size_t)-1);
-	r = scan_number(sc, i);
-	if (r < 0)
-		return fail(sc, "Expecting value", i);
-	return r;
-}
-
-/* Python positions count characters, not bytes. */
-static void position(const struct scan *sc, size_t at, size_t *line, size_t *col, size_t *chr)
-{
-	size_t c = 0, ln = 1, last_nl_char = 0;
-	int seen_nl = 0;
-
-	for (size_t i = 0; i < at && i < sc->len; i++) {
-		if ((sc->s[i] & 0xc0) == 0x80)
-			continue;
-		if (sc->s[i] == '\n') {
-			ln++;
-			last_nl_char = c;
-			seen_nl = 1;
-		}
-		c++;
-	}
-	*chr = c;
-	*line = ln;
-	*col = seen_nl ? c - last_nl_char : c + 1;
-}
-
-/* Python's strict UTF-8 decoder: 0 when s is valid, else 1 with its message. */
-static int utf8_error(const unsigned char *s, size_t len, char *msg, size_t cap)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i], lo = 0x80, hi = 0xbf;
-		size_t n, end = 0;
-		const char *why = NULL;
-
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			lo = c == 0xe0 ? 0xa0 : 0x80;
-			hi = c == 0xed ? 0x9f : 0xbf;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			lo = c == 0xf0 ? 0x90 : 0x80;
-			hi = c == 0xf4 ? 0x8f : 0xbf;
-		} else {
-			why = "invalid start byte";
-			end = i + 1;
-			n = 0;
-		}
-		for (size_t k = 1; why == NULL && k <= n; k++) {
-			unsigned char b;
-			if (i + k >= len) {
-				why = "unexpected end of data";
-				end = len;
-				break;
-			}
-			b = s[i + k];
-			if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) {
-				why = "invalid continuation byte";
-				end = i + k;
-			}
-		}
-		if (why == NULL) {
-			i += n;
-			continue;
-		}
-		if (end - i == 1)
-			snprintf(msg, cap, "'utf-8' codec can't decode byte 0x%02x in position %zu: %s",
-				 c, i, why);
+	for (size_t k = 0; k < 4; k++) {
+		char c = p->s[i + k];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
 		else
-			snprintf(msg, cap, "'utf-8' codec can't decode bytes in position %zu-%zu: %s",
-				 i, end - 1, why);
-		return 1;
+			return -1;
 	}
+	*out = v;
 	return 0;
 }
 
-int json_python_error(const char *text, size_t len, char *msg, size_t cap)
+/* scanstring_unicode: i is just past the opening quote; *end past the closing one. */
+static int py_string(struct pyscan *p, size_t i, size_t *end)
 {
-	struct scan sc = {(const unsigned char *)text, len, NULL, 0};
-	size_t line, col, chr;
-	long end;
+	size_t begin = i - 1;
 
-	if (utf8_error(sc.s, len, msg, cap))
-		return 1;
-
-	end = scan_value(&sc, skip_ws(&sc, 0), 0);
-	if (end >= 0) {
-		size_t i = skip_ws(&sc, (size_t)end);
-		if (i == len)
+	for (;;) {
+		char c = 0;
+		while (i < p->n) {
+			c = p->s[i];
+			if (c == '"' || c == '\\')
+				break;
+			if ((unsigned char)c <= 0x1f)
+				return py_fail(p, "Invalid control character at", i);
+			i++;
+		}
+		if (i >= p->n)
+			return py_fail(p, "Unterminated string starting at", begin);
+		if (c == '"') {
+			*end = i + 1;
 			return 0;
-		sc.what = "Extra data";
-		sc.at = i;
+		}
+		i++; /* past the backslash */
+		if (i >= p->n)
+			return py_fail(p, "Unterminated string starting at", begin);
+		c = p->s[i];
+		if (c != 'u') {
+			if (!strchr("\"\\/bfnrt", c) || c == '\0')
+				return py_fail(p, "Invalid \\escape", i - 1);
+			i++;
+			continue;
+		}
+		{
+			size_t e = i + 5; /* past the 4 digits */
+			unsigned v, v2;
+			if (e >= p->n)
+				return py_fail(p, "Invalid \\uXXXX escape", i);
+			if (py_hex4(p, i + 1, &v))
+				return py_fail(p, "Invalid \\uXXXX escape", i);
+			i = e;
+			if (v >= 0xd800 && v <= 0xdbff && e + 6 < p->n && p->s[e] == '\\' &&
+			    p->s[e + 1] == 'u') {
+				if (py_hex4(p, e + 2, &v2))
+					return py_fail(p, "Invalid \\uXXXX escape", e + 1);
+				if (v2 >= 0xdc00 && v2 <= 0xdfff)
+					i = e + 6;
+			}
+		}
 	}
-	if (sc.at == (size_t)-1) {
-		snprintf(msg, cap, "%s", sc.what);
+}
+
+static int py_value(struct pyscan *p, size_t i, size_t *end);
+
+static int py_number(struct pyscan *p, size_t i, size_t *end)
+{
+	size_t start = i, n = p->n;
+
+	if (p->s[i] == '-') {
+		i++;
+		if (i >= n)
+			return py_fail(p, "Expecting value", start);
+	}
+	if (p->s[i] >= '1' && p->s[i] <= '9') {
+		i++;
+		while (i < n && p->s[i] >= '0' && p->s[i] <= '9')
+			i++;
+	} else if (p->s[i] == '0') {
+		i++;
+	} else {
+		return py_fail(p, "Expecting value", start);
+	}
+	if (i + 1 < n && p->s[i] == '.' && p->s[i + 1] >= '0' && p->s[i + 1] <= '9') {
+		i += 2;
+		while (i < n && p->s[i] >= '0' && p->s[i] <= '9')
+			i++;
+	}
+	if (i + 1 < n && (p->s[i] == 'e' || p->s[i] == 'E')) {
+		size_t e = i++;
+		if (i + 1 < n && (p->s[i] == '-' || p->s[i] == '+'))
+			i++;
+		while (i < n && p->s[i] >= '0' && p->s[i] <= '9')
+			i++;
+		if (!(p->s[i - 1] >= '0' && p->s[i - 1] <= '9'))
+			i = e;
+	}
+	*end = i;
+	return 0;
+}
+
+static int py_word(const struct pyscan *p, size_t i, const char *w)
+{
+	size_t k = strlen(w);
+
+	return i + k <= p->n && memcmp(p->s + i, w, k) == 0;
+}
+
+static int py_container(struct pyscan *p, size_t i, size_t *end, int object)
+{
+	char close = object ? '}' : ']';
+
+	if (++p->depth > 1000) /* Python: RecursionError; answered as a parse error */
+		return py_fail(p, "maximum recursion depth exceeded", i);
+	i = py_skip(p, i);
+	if (i < p->n && p->s[i] == close) {
+		p->depth--;
+		*end = i + 1;
+		return 0;
+	}
+	for (;;) {
+		if (object) {
+			if (i >= p->n || p->s[i] != '"')
+				return py_fail(p, "Expecting property name enclosed in double quotes", i);
+			if (py_string(p, i + 1, &i))
+				return -1;
+			i = py_skip(p, i);
+			if (i >= p->n || p->s[i] != ':')
+				return py_fail(p, "Expecting ':' delimiter", i);
+			i = py_skip(p, i + 1);
+		}
+		if (py_value(p, i, &i))
+			return -1;
+		i = py_skip(p, i);
+		if (i < p->n && p->s[i] == close)
+			break;
+		if (i >= p->n || p->s[i] != ',')
+			return py_fail(p, "Expecting ',' delimiter", i);
+		i = py_skip(p, i + 1);
+	}
+	p->depth--;
+	*end = i + 1;
+	return 0;
+}
+
+/* scan_once_unicode */
+static int py_value(struct pyscan *p, size_t i, size_t *end)
+{
+	static const char *const constants[] = {"NaN", "Infinity", "-Infinity"};
+
+	if (i >= p->n)
+		return py_fail(p, "Expecting value", i);
+	switch (p->s[i]) {
+	case '"':
+		return py_string(p, i + 1, end);
+	case '{':
+		return py_container(p, i + 1, end, 1);
+	case '[':
+		return py_container(p, i + 1, end, 0);
+	}
+	if (py_word(p, i, "null") || py_word(p, i, "true")) {
+		*end = i + 4;
+		return 0;
+	}
+	if (py_word(p, i, "false")) {
+		*end = i + 5;
+		return 0;
+	}
+	for (int k = 0; k < 3; k++) {
+		if (py_word(p, i, constants[k])) {
+			/* DRF's strict_constant */
+			p->constant = constants[k];
+			return py_fail(p, "Out of range float values are not JSON compliant", i);
+		}
+	}
+	return py_number(p, i, end);
+}
+
+/* Python's message for the first error in s (JSONDecodeError or ValueError); 0 if none. */
+int json_python_error(const char *s, size_t n, char *msg, size_t cap)
+{
+	struct pyscan p = {s, n, 0, NULL, NULL, 0};
+	size_t end, line = 1, col, chars = 0, line_start = 0;
+
+	if (n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		py_fail(&p, "Unexpected UTF-8 BOM (decode using utf-8-sig)", 0);
+	} else if (py_value(&p, py_skip(&p, 0), &end) == 0) {
+		end = py_skip(&p, end);
+		if (end != n)
+			py_fail(&p, "Extra data", end);
+	}
+	if (p.msg == NULL)
+		return 0;
+	if (p.constant) {
+		snprintf(msg, cap, "%s: '%s'", p.msg, p.constant);
 		return 1;
 	}
-	position(&sc, sc.at, &line, &col, &chr);
-	snprintf(msg, cap, "%s: line %zu column %zu (char %zu)", sc.what, line, col, chr);
+	for (size_t k = 0; k < p.pos; k++) {
+		if (((unsigned char)s[k] & 0xc0) == 0x80)
+			continue;
+		/* 4-byte sequences are one character (Python strings are code points) */
+		chars++;
+		if (s[k] == '\n') {
+			line++;
+			line_start = chars;
+		}
+	}
+	col = chars - line_start + 1;
+	snprintf(msg, cap, "%s: line %zu column %zu (char %zu)", p.msg, line, col, chars);
 	return 1;
 }
+

@@ -121,7 +121,7 @@ static const struct field dataset_fields[] = {
 	{"is_valid", FT_BOOL, FF_OPEDIT, 0, NULL, 0, "true"},
 	{"submitted_as_prepared", FT_BOOL, FF_REQUIRED, 0, NULL, 0, NULL},
 	{"state", FT_ENUM, FF_NOCREATE, 0, state_choices, 0, "\"DEVELOPMENT\""},
-	JSONOBJ("generated_metadata", FF_NULLABLE),
+	JSONOBJ("generated_metadata", 0),
 	JSONOBJ("user_metadata", FF_NULLABLE | FF_OPEDIT),
 	JSONOBJ("report", FF_NULLABLE | FF_PRIVATE),
 	CREATED,
