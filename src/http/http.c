@@ -13,6 +13,13 @@
 #include "core/timeutil.h"
 #include "http/http.h"
 
+/*
+ * Per-connection memory of libmicrohttpd (request line, headers, read
+ * buffer). It is zeroed for every request, so it costs time: large enough
+ * for an 8 KiB token and ordinary headers, no larger.
+ */
+#define HTTP_CONN_MEMORY ((size_t)20 * 1024)
+
 struct http_server {
 	struct MHD_Daemon *d;
 	http_handler_fn handler;
@@ -296,7 +303,7 @@ int http_start(const struct http_opts *o, struct http_server **out, mp_errbuf *e
 		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_LIMIT, o->conn_limit ? o->conn_limit : 1024u,
 		MHD_OPTION_CONNECTION_TIMEOUT, o->conn_timeout_s ? o->conn_timeout_s : 60u,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		s->tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, o->tls_cert_pem,
 		MHD_OPTION_HTTPS_MEM_KEY, o->tls_key_pem,

@@ -78,7 +78,7 @@ static int find_or_create_user(struct api *a, const struct jwt_claims *cl, json_
 {
 	json_t *sub = json_string(cl->sub), *vals;
 	struct store_cond cond = {"username", sub};
-	int rc = store_find(a->st, ENT_USER, &cond, 1, row);
+	int rc = store_find(a->st, ENT_USER, &cond, 1, row), reading;
 
 	if (rc != MP_ENOTFOUND) {
 		json_decref(sub);
@@ -88,9 +88,15 @@ static int find_or_create_user(struct api *a, const struct jwt_claims *cl, json_
 		json_decref(sub);
 		return MP_EINVAL;
 	}
+	/* a first sight writes: leave the request's read transaction for it */
+	reading = store_in_transaction(a->st);
+	if (reading)
+		store_commit(a->st);
 	vals = json_pack("{s:o,s:s}", "username", sub, "email", cl->email);
 	rc = store_insert(a->st, ENT_USER, vals, NULL);
 	json_decref(vals);
+	if (reading)
+		store_begin_read(a->st);
 	/* a concurrent first request may have created it: look again either way */
 	if (rc == 0 || rc == MP_ECONSTRAINT) {
 		sub = json_string(cl->sub);

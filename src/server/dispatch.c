@@ -222,6 +222,11 @@ void dispatch(void *app, struct http_request *req, struct http_response *w)
 		api_detail(&a, 503, "The database is unavailable.");
 		return;
 	}
+	/* reads share one transaction: one snapshot and one lock for auth and handler */
+	if (!(rt && (rt->flags & RT_WRITE)) && store_begin_read(a.st)) {
+		api_detail(&a, 503, "The database is busy; please retry.");
+		return;
+	}
 	/*
 	 * As DRF: authentication and the permission check come before the
 	 * method lookup, so an undefined method is 401 for an anonymous caller
@@ -230,23 +235,23 @@ void dispatch(void *app, struct http_request *req, struct http_response *w)
 	public = ((rt ? rt : any)->flags & RT_PUBLIC) != 0;
 	rc = public ? 1 : auth_request(&a);
 	if (rc < 0)
-		return;
+		goto out;
 	if (rc > 0 && !public) {
 		if (rt && (rt->flags & RT_BODY) && reads_body_first(rt) && read_body(&a))
-			return;
+			goto out;
 		auth_challenge(&a);
-		return;
+		goto out;
 	}
 	if ((rt == NULL || strcmp(method, "OPTIONS") == 0) && !public && !a.user.is_admin &&
 	    class_admin_only(any->pattern)) {
 		api_forbidden(&a);
-		return;
+		goto out;
 	}
 	if (rt == NULL) {
 		char detail[80];
 		snprintf(detail, sizeof(detail), "Method \"%.20s\" not allowed.", req->method);
 		api_detail(&a, 405, detail);
-		return;
+		goto out;
 	}
 	a.route = rt;
 	a.id[0] = ids[0];
@@ -261,7 +266,7 @@ void dispatch(void *app, struct http_request *req, struct http_response *w)
 		char *slashed = arena_alloc(a.arena, plen + 2);
 		if (slashed == NULL) {
 			api_detail(&a, 500, "A server error occurred.");
-			return;
+			goto out;
 		}
 		memcpy(slashed, req->path, plen);
 		slashed[plen] = '/';
@@ -271,6 +276,9 @@ void dispatch(void *app, struct http_request *req, struct http_response *w)
 		a.req = &canon;
 	}
 	dispatch_route(&a, rt, method);
+out:
+	if (store_in_transaction(a.st) && !(a.route && (a.route->flags & RT_WRITE)))
+		store_commit(a.st);
 	req->user_id = a.req->user_id;
 }
 

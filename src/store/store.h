@@ -43,8 +43,15 @@ int store_migrate(struct store *s, int *from, int *to, mp_errbuf *e);
 int store_schema_version(struct store *s);
 int store_latest_schema_version(void);
 
-/* Transactions: store_begin takes the write lock at once (no upgrades). */
+/*
+ * Transactions: store_begin takes the write lock at once (no upgrades);
+ * store_begin_read opens a read transaction, so that several reads share
+ * one snapshot and one lock (end it with store_commit). Only one
+ * transaction is open at a time per connection.
+ */
 int store_begin(struct store *s);
+int store_begin_read(struct store *s);
+int store_in_transaction(struct store *s);
 int store_commit(struct store *s);
 void store_rollback(struct store *s);
 

@@ -424,6 +424,16 @@ int store_begin(struct store *s)
 	return exec_simple(s, "BEGIN IMMEDIATE");
 }
 
+int store_begin_read(struct store *s)
+{
+	return exec_simple(s, "BEGIN");
+}
+
+int store_in_transaction(struct store *s)
+{
+	return !sqlite3_get_autocommit(s->db);
+}
+
 int store_commit(struct store *s)
 {
 	return exec_simple(s, "COMMIT");
