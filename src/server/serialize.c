@@ -8,6 +8,7 @@
  * itself (a new reference), which callers must not use for anything else
  * afterwards.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "server/server.h"
@@ -25,12 +26,31 @@ json_t *ser_user(json_t *row)
 	return json_incref(row);
 }
 
+/* The full views of every entity, for nested objects (computed on first use). */
+static struct store_view full_views[ENT__MAX];
+static pthread_once_t full_views_once = PTHREAD_ONCE_INIT;
+
+static void view_of(enum entity_id ent, int flags, struct store_view *v);
+
+static void init_full_views(void)
+{
+	for (int e = 0; e < ENT__MAX; e++)
+		view_of((enum entity_id)e, 0, &full_views[e]);
+}
+
 void ser_view(enum entity_id ent, int flags, struct store_view *v)
+{
+	pthread_once(&full_views_once, init_full_views);
+	view_of(ent, flags, v);
+}
+
+static void view_of(enum entity_id ent, int flags, struct store_view *v)
 {
 	const struct entity *en = &entities[ent];
 
 	v->omit = 0;
 	v->null_object = 0;
+	v->nested = full_views;
 	for (int i = 0; i < en->nfields; i++) {
 		const struct field *f = &en->fields[i];
 		if ((f->flags & FF_HIDDEN) || ((flags & SER_PUBLIC) && (f->flags & FF_PRIVATE)))
@@ -42,14 +62,8 @@ void ser_view(enum entity_id ent, int flags, struct store_view *v)
 
 int ser_renderable(enum entity_id ent)
 {
-	const struct entity *en = &entities[ent];
-
-	if (ent == ENT_USER)
-		return 0;
-	for (int i = 0; i < en->nfields; i++)
-		if (en->fields[i].flags & FF_NESTED)
-			return 0;
-	return 1;
+	/* users have their own serializer; nested objects are rendered one level deep */
+	return ent != ENT_USER;
 }
 
 json_t *ser_row(struct api *a, enum entity_id ent, json_t *row, int flags)

@@ -17,6 +17,12 @@
 #define APPROVAL_COL "approval_status TEXT NOT NULL DEFAULT 'PENDING' " \
 	"CHECK (approval_status IN ('PENDING','APPROVED','REJECTED'))"
 #define TIMES "created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL"
+#define COUNTED(t) \
+	"INSERT INTO row_counts VALUES ('" t "', 0);" \
+	"CREATE TRIGGER " t "_count_ins AFTER INSERT ON " t \
+	" BEGIN UPDATE row_counts SET n = n + 1 WHERE tbl = '" t "'; END;" \
+	"CREATE TRIGGER " t "_count_del AFTER DELETE ON " t \
+	" BEGIN UPDATE row_counts SET n = n - 1 WHERE tbl = '" t "'; END;"
 
 static const char migration_1[] =
 	"CREATE TABLE users ("
@@ -182,6 +188,15 @@ static const char migration_1[] =
 	"CREATE INDEX result_model ON model_result(model);"
 	"CREATE INDEX result_dataset ON model_result(dataset);"
 	"CREATE INDEX result_modified ON model_result(modified_at, id);"
+
+	/*
+	 * Whole-table row counts, kept by triggers: every unfiltered list page
+	 * reports its count, and count(*) is a full index scan in SQLite.
+	 */
+	"CREATE TABLE row_counts (tbl TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+	COUNTED("users") COUNTED("mlcube") COUNTED("asset") COUNTED("model")
+	COUNTED("benchmark") COUNTED("dataset") COUNTED("benchmark_dataset")
+	COUNTED("benchmark_model") COUNTED("model_result")
 
 	/* Seeds the original migrations create (reference 1.5). */
 	"INSERT INTO users (id, username, email, is_admin, created_at, modified_at)"

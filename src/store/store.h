@@ -86,6 +86,9 @@ struct store_query {
 struct store_view {
 	uint64_t omit;          /* fields left out */
 	uint64_t null_object;   /* fields written as {} when NULL */
+	/* FF_NESTED fields: written as the referenced row in nested[its entity]
+	 * (an array of ENT__MAX views), or as the id when nested is NULL */
+	const struct store_view *nested;
 };
 /* Appends a JSON array of the rows of q to out; *count as store_list. */
 int store_list_json(struct store *s, enum entity_id ent, const struct store_query *q,

@@ -24,10 +24,23 @@ struct stmt_slot {
 	sqlite3_stmt *st;
 };
 
+#define COUNT_CACHE 64  /* power of two */
+
+/* A remembered count(*): valid while nobody has written since. */
+struct count_slot {
+	char *key;          /* SQL text and bound values */
+	int64_t n;
+	int64_t version;    /* PRAGMA data_version when counted (others' commits) */
+	uint64_t wseq;      /* this connection's write sequence when counted */
+};
+
 struct store {
 	sqlite3 *db;
 	struct stmt_slot cache[STMT_CACHE];
 	char *cols[ENT__MAX][2];  /* column lists, plain and with the "a." prefix */
+	struct count_slot counts[COUNT_CACHE];
+	uint64_t wseq;            /* bumped by every write through this connection */
+	sqlite3_stmt *get[ENT__MAX]; /* "row by id", kept apart from the cache: never evicted */
 };
 
 extern const char *const sqlite_migrations[];
@@ -334,7 +347,9 @@ int store_open(const struct store_opts *o, struct store **out, mp_errbuf *e)
 	sqlite3_extended_result_codes(s->db, 1);
 	buf_init(&pragmas, 512);
 	buf_addf(&pragmas, "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
-		 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+		 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+		 /* reads of large tables from the mapping, not pread() into a small cache */
+		 "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;",
 		 o->sync_full ? "FULL" : "NORMAL");
 	rc = sqlite3_exec(s->db, pragmas.data, NULL, NULL, &errmsg);
 	buf_release(&pragmas);
@@ -361,6 +376,10 @@ void store_close(struct store *s)
 		free(s->cols[i][0]);
 		free(s->cols[i][1]);
 	}
+	for (int i = 0; i < COUNT_CACHE; i++)
+		free(s->counts[i].key);
+	for (int i = 0; i < ENT__MAX; i++)
+		sqlite3_finalize(s->get[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -449,13 +468,39 @@ void store_rollback(struct store *s)
  * Generic row operations
  * ------------------------------------------------------------------- */
 
+/* The statement reading one row of ent by id (prepared once per connection). */
+static sqlite3_stmt *get_stmt(struct store *s, enum entity_id ent)
+{
+	struct buf sql;
+
+	if (s->get[ent])
+		return s->get[ent];
+	buf_init(&sql, 8192);
+	if (buf_adds(&sql, "SELECT ") == 0 && add_columns(s, &sql, &entities[ent], "") == 0 &&
+	    buf_addf(&sql, " FROM \"%s\" WHERE \"id\" = ?", entities[ent].table) == 0)
+		sqlite3_prepare_v3(s->db, sql.data, -1, SQLITE_PREPARE_PERSISTENT, &s->get[ent],
+				   NULL);
+	buf_release(&sql);
+	return s->get[ent];
+}
+
 int store_get(struct store *s, enum entity_id ent, int64_t id, json_t **row)
 {
-	json_t *v = json_integer(id);
-	struct store_cond c = {"id", v};
-	int rc = store_find(s, ent, &c, 1, row);
+	sqlite3_stmt *st = get_stmt(s, ent);
+	int rc;
 
-	json_decref(v);
+	*row = NULL;
+	if (st == NULL)
+		return MP_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*row = read_row(st, &entities[ent], 0);
+		rc = *row ? MP_OK : MP_ENOMEM;
+	} else {
+		rc = rc == SQLITE_DONE ? MP_ENOTFOUND : (db_err(rc) ? db_err(rc) : MP_EDB);
+	}
+	done(st);
 	return rc;
 }
 
@@ -478,21 +523,86 @@ int store_find(struct store *s, enum entity_id ent, const struct store_cond *con
 	return MP_OK;
 }
 
+/*
+ * Filtered counts scan an index range, which is slow for large ranges (the
+ * results of a benchmark, say) and repeated on every page of a list. They
+ * are remembered per connection until the database changes: another
+ * connection's commit changes PRAGMA data_version, our own writes change wseq.
+ */
+static int64_t data_version(struct store *s)
+{
+	sqlite3_stmt *st = prep(s, "PRAGMA data_version");
+	int64_t v = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	if (st)
+		done(st);
+	return v;
+}
+
+static struct count_slot *count_slot_for(struct store *s, const struct buf *sql,
+					 const struct entity *en, const struct store_cond *conds,
+					 int n, int64_t exclude_id, int64_t *version)
+{
+	struct count_slot *slot;
+	struct buf key;
+
+	*version = data_version(s);
+	if (*version < 0)
+		return NULL;
+	buf_init(&key, 16384);
+	buf_add(&key, sql->data, sql->len);
+	for (int i = 0; i < n; i++) {
+		buf_addch(&key, '\x1f');
+		if (jsonw_value(&key, conds[i].value)) {
+			buf_release(&key);
+			return NULL;
+		}
+	}
+	if (buf_addf(&key, "\x1f%lld", (long long)exclude_id)) {
+		buf_release(&key);
+		return NULL;
+	}
+	(void)en;
+	slot = &s->counts[hash_str(key.data) & (COUNT_CACHE - 1)];
+	if (slot->key == NULL || strcmp(slot->key, key.data) != 0) {
+		free(slot->key);
+		slot->key = buf_detach(&key, NULL);
+		slot->version = -1;
+	}
+	buf_release(&key);
+	return slot->key ? slot : NULL;
+}
+
 static int count_where(struct store *s, const struct entity *en, const struct store_cond *conds,
 		       int n, int64_t exclude_id, int64_t *count)
 {
+	struct count_slot *slot = NULL;
 	struct buf sql;
 	sqlite3_stmt *st;
+	int64_t version = -1;
 	int rc, idx = 0;
 
 	buf_init(&sql, 8192);
-	rc = buf_addf(&sql, "SELECT count(*) FROM \"%s\"", en->table);
-	if (rc == 0)
+	if (n == 0 && exclude_id == 0)
+		/* whole-table counts are kept by triggers (see migrations_sqlite.c) */
+		rc = buf_addf(&sql, "SELECT n FROM row_counts WHERE tbl = '%s'", en->table);
+	else
+		rc = buf_addf(&sql, "SELECT count(*) FROM \"%s\"", en->table);
+	if (rc == 0 && (n || exclude_id))
 		rc = add_where(&sql, en, conds, n, "");
 	if (rc == 0 && exclude_id)
 		rc = buf_adds(&sql, n ? " AND \"id\" <> ?" : " WHERE \"id\" <> ?");
 	if (rc)
 		goto out;
+	if (n || exclude_id) {
+		slot = count_slot_for(s, &sql, en, conds, n, exclude_id, &version);
+		if (slot && slot->version == version && slot->wseq == s->wseq) {
+			*count = slot->n;
+			goto out;
+		}
+	}
 	st = prep(s, sql.data);
 	rc = st ? bind_conds(st, en, conds, n, &idx) : db_err(sqlite3_errcode(s->db));
 	if (rc == 0 && exclude_id)
@@ -506,6 +616,11 @@ static int count_where(struct store *s, const struct entity *en, const struct st
 	}
 	if (st)
 		done(st);
+	if (rc == 0 && slot) {
+		slot->n = *count;
+		slot->version = version;
+		slot->wseq = s->wseq;
+	}
 out:
 	buf_release(&sql);
 	return rc;
@@ -564,9 +679,33 @@ out:
 	return rc;
 }
 
+static int render_row(struct store *s, sqlite3_stmt *st, const struct entity *en,
+		      const struct store_view *v, struct buf *out);
+
+/* Writes row id of ent as a nested object (null when it is gone). */
+static int render_nested(struct store *s, enum entity_id ent, int64_t id,
+			 const struct store_view *v, struct buf *out)
+{
+	sqlite3_stmt *st = get_stmt(s, ent);
+	int rc;
+
+	if (st == NULL)
+		return MP_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = render_row(s, st, &entities[ent], v, out);
+	else if (rc == SQLITE_DONE)
+		rc = buf_adds(out, "null");
+	else
+		rc = db_err(rc) ? db_err(rc) : MP_EDB;
+	done(st);
+	return rc;
+}
+
 /* Writes the current row of st as a JSON object (see store_list_json). */
-static int render_row(sqlite3_stmt *st, const struct entity *en, const struct store_view *v,
-		      struct buf *out)
+static int render_row(struct store *s, sqlite3_stmt *st, const struct entity *en,
+		      const struct store_view *v, struct buf *out)
 {
 	char iso[TM_ISO_LEN];
 	int first = 1, rc = buf_addch(out, '{');
@@ -588,9 +727,15 @@ static int render_row(sqlite3_stmt *st, const struct entity *en, const struct st
 			continue;
 		}
 		switch (f->type) {
+		case FT_FK:
+			if ((f->flags & FF_NESTED) && v->nested) {
+				rc = render_nested(s, f->fk, sqlite3_column_int64(st, i),
+						   &v->nested[f->fk], out);
+				break;
+			}
+			/* fall through */
 		case FT_ID:
 		case FT_INT:
-		case FT_FK:
 			rc = jsonw_int(out, sqlite3_column_int64(st, i));
 			break;
 		case FT_BOOL:
@@ -650,7 +795,7 @@ int store_list_json(struct store *s, enum entity_id ent, const struct store_quer
 		while (rc == 0 && (r = sqlite3_step(st)) == SQLITE_ROW) {
 			if (n++)
 				buf_addch(out, ',');
-			rc = render_row(st, en, v, out);
+			rc = render_row(s, st, en, v, out);
 		}
 		if (rc == 0 && r != SQLITE_DONE)
 			rc = db_err(r) ? db_err(r) : MP_EDB;
@@ -674,7 +819,7 @@ static int step_write(struct store *s, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	done(st);
-	(void)s;
+	s->wseq++;
 	return rc == SQLITE_DONE ? MP_OK : (db_err(rc) ? db_err(rc) : MP_EDB);
 }
 

@@ -252,6 +252,37 @@ START_TEST(associations_latest_and_cascade)
 }
 END_TEST
 
+START_TEST(cached_counts_follow_writes)
+{
+	struct store_opts o = {.path = dbpath};
+	struct store *other;
+	json_t *one = json_integer(1);
+	struct store_cond c = {"owner", one};
+	int64_t n0, n1, n2, n3;
+	mp_errbuf e;
+
+	ck_assert_int_eq(store_open(&o, &other, &e), 0);
+	ck_assert_int_eq(store_count(st, ENT_MLCUBE, &c, 1, 0, &n0), 0);
+	ck_assert_int_eq(store_count(st, ENT_MLCUBE, &c, 1, 0, &n1), 0);  /* from the cache */
+	ck_assert_int_eq(n0, n1);
+	/* another connection commits: the count follows */
+	{
+		json_t *v = json_pack("{s:s,s:{},s:s,s:i}", "name", "x1", "container_config",
+				      "image_hash", "h1", "owner", 1);
+		ck_assert_int_eq(store_insert(other, ENT_MLCUBE, v, NULL), 0);
+		json_decref(v);
+	}
+	ck_assert_int_eq(store_count(st, ENT_MLCUBE, &c, 1, 0, &n2), 0);
+	ck_assert_int_eq(n2, n0 + 1);
+	/* and so do this connection's own writes */
+	insert(ENT_MLCUBE, "{\"name\":\"x2\",\"container_config\":{},\"image_hash\":\"h2\",\"owner\":1}");
+	ck_assert_int_eq(store_count(st, ENT_MLCUBE, &c, 1, 0, &n3), 0);
+	ck_assert_int_eq(n3, n0 + 2);
+	store_close(other);
+	json_decref(one);
+}
+END_TEST
+
 START_TEST(transactions)
 {
 	int64_t n0, n1;
@@ -285,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, update_list_count_delete);
 	tcase_add_test(tc, constraints);
 	tcase_add_test(tc, associations_latest_and_cascade);
+	tcase_add_test(tc, cached_counts_follow_writes);
 	tcase_add_test(tc, transactions);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
