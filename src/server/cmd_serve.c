@@ -7,9 +7,11 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/pkey.h"
@@ -35,6 +37,81 @@ static const char serve_usage[] =
 	"  --access-log FILE    append access-log lines to FILE ('-' for stderr, the default;\n"
 	"                       'none' to disable)\n"
 	"  -h, --help           show this help\n";
+
+/*
+ * The checkpointer: commits only append to the WAL; this thread copies
+ * them into the database file every CHECKPOINT_MS, so that no request
+ * pays for a checkpoint (and its fsync) on its own time.
+ */
+#define CHECKPOINT_MS 250
+
+struct checkpointer {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop;
+	struct store *st;
+};
+
+static void *checkpoint_loop(void *arg)
+{
+	struct checkpointer *c = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += CHECKPOINT_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mu, &until);
+		if (c->stop)
+			break;
+		pthread_mutex_unlock(&c->mu);
+		store_checkpoint(c->st, 0, NULL);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static int checkpointer_start(struct checkpointer *c, const struct store_opts *o)
+{
+	mp_errbuf e;
+
+	memset(c, 0, sizeof(*c));
+	if (store_open(o, &c->st, &e)) {
+		fprintf(stderr, "medperf-server serve: %s\n", e.msg);
+		return -1;
+	}
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	if (pthread_create(&c->thread, NULL, checkpoint_loop, c) != 0) {
+		store_close(c->st);
+		c->st = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Stops the thread and leaves an empty WAL behind. */
+static void checkpointer_stop(struct checkpointer *c)
+{
+	if (c->st == NULL)
+		return;
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+	store_checkpoint(c->st, 1, NULL);
+	store_close(c->st);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	c->st = NULL;
+}
 
 static int write_port_file(const char *path, uint16_t port)
 {
@@ -101,6 +178,7 @@ int cmd_serve(int argc, char **argv)
 	struct server srv;
 	struct http_server *hs = NULL;
 	struct http_opts ho;
+	struct checkpointer ckpt = {0};
 	sigset_t set;
 	mp_errbuf e;
 
@@ -166,7 +244,9 @@ int cmd_serve(int argc, char **argv)
 	srv.sopts.path = srv.db_path;
 	srv.sopts.sync_full = srv.cfg.sync_full;
 	srv.sopts.busy_ms = 10000;
-	if (srv.db_path == NULL || migrate(&srv) || dispatch_init(&srv))
+	srv.sopts.no_autocheckpoint = 1;
+	if (srv.db_path == NULL || migrate(&srv) || dispatch_init(&srv) ||
+	    checkpointer_start(&ckpt, &srv.sopts))
 		goto out;
 	if (!insecure) {
 		cert = read_pem(dir, CFG_TLS_CERT);
@@ -214,6 +294,7 @@ int cmd_serve(int argc, char **argv)
 	fprintf(stderr, "medperf-server: stopped\n");
 	rc = 0;
 out:
+	checkpointer_stop(&ckpt);
 	if (log_fd > 2)
 		close(log_fd);
 	if (key) {

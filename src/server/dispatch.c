@@ -16,6 +16,8 @@ static void close_store(void *p)
 
 int dispatch_init(struct server *srv)
 {
+	if (pthread_mutex_init(&srv->write_lock, NULL) != 0)
+		return MP_ENOMEM;
 	return pthread_key_create(&srv->store_key, close_store) == 0 ? 0 : MP_ENOMEM;
 }
 
@@ -295,8 +297,10 @@ static void dispatch_route(struct api *a, const struct route *rt, const char *me
 	if ((rt->flags & RT_BODY) && read_body(a))
 		return;
 	if (rt->flags & RT_WRITE) {
+		pthread_mutex_lock(&a->srv->write_lock);
 		rc = store_begin(a->st);
 		if (rc) {
+			pthread_mutex_unlock(&a->srv->write_lock);
 			api_store_error(a, rc);
 			return;
 		}
@@ -314,5 +318,6 @@ static void dispatch_route(struct api *a, const struct route *rt, const char *me
 		} else {
 			store_rollback(a->st);
 		}
+		pthread_mutex_unlock(&a->srv->write_lock);
 	}
 }

@@ -25,6 +25,12 @@ struct server {
 	struct store_opts sopts;
 	char *db_path;
 	pthread_key_t store_key;   /* each worker thread's own connection */
+	/*
+	 * Write transactions of this process take turns here rather than in
+	 * SQLite's busy handler, which sleeps and polls: waiting writers wake as
+	 * soon as the lock is free. Other processes still meet busy_timeout.
+	 */
+	pthread_mutex_t write_lock;
 };
 
 struct user {

@@ -34,10 +34,17 @@ struct store_opts {
 	int sync_full;      /* 1: fsync every commit; 0: WAL "normal" (survives kill -9) */
 	int busy_ms;        /* how long to wait for a lock */
 	int create;         /* 1: create the file if missing */
+	int no_autocheckpoint; /* 1: commits never checkpoint (a background thread does) */
 };
 
 int store_open(const struct store_opts *o, struct store **out, mp_errbuf *e);
 void store_close(struct store *s);
+/*
+ * Copies committed WAL frames into the database file without blocking
+ * anyone (truncate = 1: also empties the WAL, waiting for readers; for
+ * shutdown). *frames receives the WAL size in frames (may be NULL).
+ */
+int store_checkpoint(struct store *s, int truncate, int *frames);
 /* Applies pending schema migrations; from and to receive the versions. */
 int store_migrate(struct store *s, int *from, int *to, mp_errbuf *e);
 int store_schema_version(struct store *s);

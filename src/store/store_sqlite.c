@@ -349,8 +349,9 @@ int store_open(const struct store_opts *o, struct store **out, mp_errbuf *e)
 	buf_addf(&pragmas, "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; "
 		 "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
 		 /* reads of large tables from the mapping, not pread() into a small cache */
-		 "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;",
-		 o->sync_full ? "FULL" : "NORMAL");
+		 "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-16384;%s",
+		 o->sync_full ? "FULL" : "NORMAL",
+		 o->no_autocheckpoint ? " PRAGMA wal_autocheckpoint=0;" : "");
 	rc = sqlite3_exec(s->db, pragmas.data, NULL, NULL, &errmsg);
 	buf_release(&pragmas);
 	if (rc != SQLITE_OK) {
@@ -382,6 +383,18 @@ void store_close(struct store *s)
 		sqlite3_finalize(s->get[i]);
 	sqlite3_close(s->db);
 	free(s);
+}
+
+int store_checkpoint(struct store *s, int truncate, int *frames)
+{
+	int log = 0, done_frames = 0;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, truncate ? SQLITE_CHECKPOINT_TRUNCATE
+						       : SQLITE_CHECKPOINT_PASSIVE,
+					   &log, &done_frames);
+
+	if (frames)
+		*frames = log;
+	return rc == SQLITE_OK ? MP_OK : db_err(rc);
 }
 
 int store_schema_version(struct store *s)
