@@ -59,6 +59,11 @@ uint32_t sq_hash_str(const char *s);
  * it to the end and sq_done it before preparing another.
  */
 sqlite3_stmt *sq_prep(struct store *s, const char *sql);
+/* sq_prep with an MP_* code: MP_OK and *st, or the error (MP_EDB at least). */
+int sq_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
+/* "SELECT <columns> FROM <table> WHERE ... ORDER BY ... LIMIT ? OFFSET ?" for q. */
+int sq_select_sql(struct store *s, struct buf *sql, const struct entity *en,
+		  const struct store_query *q);
 /* Resets st and clears its bindings, for the next use. */
 void sq_done(sqlite3_stmt *st);
 int sq_bind_value(sqlite3_stmt *st, int i, const struct field *f, json_t *v);

@@ -75,6 +75,29 @@ sqlite3_stmt *sq_prep(struct store *s, const char *sql)
 	return st;
 }
 
+int sq_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	int rc;
+
+	*st = sq_prep(s, sql);
+	if (*st)
+		return MP_OK;
+	rc = sq_db_err(sqlite3_errcode(s->db));
+	return rc ? rc : MP_EDB;
+}
+
+int sq_select_sql(struct store *s, struct buf *sql, const struct entity *en,
+		  const struct store_query *q)
+{
+	int rc = buf_adds(sql, "SELECT ");
+
+	rc = rc ? rc : sq_add_columns(s, sql, en, "");
+	rc = rc ? rc : buf_addf(sql, " FROM \"%s\"", en->table);
+	rc = rc ? rc : sq_add_where(sql, en, q->conds, q->nconds, "");
+	rc = rc ? rc : sq_add_order(sql, en, q->order, q->norder, "");
+	return rc ? rc : buf_adds(sql, " LIMIT ? OFFSET ?");
+}
+
 void sq_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);

@@ -342,25 +342,12 @@ int store_list(struct store *s, enum entity_id ent, const struct store_query *q,
 
 	*rows = NULL;
 	buf_init(&sql, 8192);
-	rc = buf_adds(&sql, "SELECT ");
-	if (rc == 0)
-		rc = sq_add_columns(s, &sql, en, "");
-	if (rc == 0)
-		rc = buf_addf(&sql, " FROM \"%s\"", en->table);
-	if (rc == 0)
-		rc = sq_add_where(&sql, en, q->conds, q->nconds, "");
-	if (rc == 0)
-		rc = sq_add_order(&sql, en, q->order, q->norder, "");
-	if (rc == 0)
-		rc = buf_adds(&sql, " LIMIT ? OFFSET ?");
+	rc = sq_select_sql(s, &sql, en, q);
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = sq_db_err(sqlite3_errcode(s->db));
-		rc = rc ? rc : MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	rc = sq_bind_conds(st, en, q->conds, q->nconds, &idx);
 	if (rc == 0) {
 		sqlite3_bind_int64(st, ++idx, q->limit);
@@ -413,12 +400,9 @@ int store_insert(struct store *s, enum entity_id ent, json_t *values, int64_t *i
 		rc = buf_addf(&sql, ") VALUES (%s)", ph.data);
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = sq_db_err(sqlite3_errcode(s->db));
-		rc = rc ? rc : MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	for (int i = 0; i < en->nfields; i++) {
 		const struct field *f = &en->fields[i];
 		int r;
@@ -467,12 +451,9 @@ int store_update(struct store *s, enum entity_id ent, int64_t id, json_t *change
 		rc = buf_adds(&sql, " WHERE \"id\"=?");
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = sq_db_err(sqlite3_errcode(s->db));
-		rc = rc ? rc : MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	for (int i = 0; i < en->nfields; i++) {
 		const struct field *f = &en->fields[i];
 		int r;
@@ -513,12 +494,9 @@ int store_delete_where(struct store *s, enum entity_id ent, const struct store_c
 		rc = sq_add_where(&sql, en, conds, n, "");
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = sq_db_err(sqlite3_errcode(s->db));
-		rc = rc ? rc : MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	rc = sq_bind_conds(st, en, conds, n, &idx);
 	if (rc == 0)
 		rc = sq_step_write(s, st);

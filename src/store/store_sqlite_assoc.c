@@ -27,6 +27,27 @@ static int add_latest_cond(struct buf *b, const char *t, const char *comp)
 			t, comp, comp);
 }
 
+/* "SELECT count(*)" over from (a FROM ... WHERE clause with one parameter ?1). */
+static int count_from(struct store *s, const char *from, int64_t p1, int64_t *count)
+{
+	struct buf sql;
+	sqlite3_stmt *st;
+	int rc;
+
+	buf_init(&sql, 8192);
+	rc = buf_addf(&sql, "SELECT count(*)%s", from);
+	rc = rc ? rc : sq_prepare(s, sql.data, &st);
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, p1);
+		rc = sqlite3_step(st);
+		*count = sqlite3_column_int64(st, 0);
+		rc = rc == SQLITE_ROW ? MP_OK : (sq_db_err(rc) ? sq_db_err(rc) : MP_EDB);
+		sq_done(st);
+	}
+	buf_release(&sql);
+	return rc;
+}
+
 int store_assoc_latest(struct store *s, enum entity_id assoc, int64_t component,
 		       int64_t benchmark, json_t **row)
 {
@@ -44,11 +65,9 @@ int store_assoc_latest(struct store *s, enum entity_id assoc, int64_t component,
 				en->table, component_of(assoc));
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, component);
 	sqlite3_bind_int64(st, 2, benchmark);
 	rc = sqlite3_step(st);
@@ -83,11 +102,9 @@ int store_assoc_owner_approved(struct store *s, enum entity_id assoc, int64_t us
 	rc = rc ? rc : buf_adds(&sql, " LIMIT 1");
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, benchmark);
 	sqlite3_bind_int64(st, 2, user);
 	rc = sqlite3_step(st);
@@ -122,11 +139,9 @@ int store_assoc_of_user(struct store *s, enum entity_id assoc, int64_t user, int
 	rc = rc ? rc : buf_adds(&sql, " LIMIT ?2 OFFSET ?3");
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, user);
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
@@ -134,17 +149,7 @@ int store_assoc_of_user(struct store *s, enum entity_id assoc, int64_t user, int
 	sq_done(st);
 	if (rc == 0) {
 		buf_reset(&sql);
-		rc = buf_addf(&sql, "SELECT count(*)%s", from.data);
-		st = rc ? NULL : sq_prep(s, sql.data);
-		if (st == NULL) {
-			rc = MP_EDB;
-		} else {
-			sqlite3_bind_int64(st, 1, user);
-			rc = sqlite3_step(st);
-			*count = sqlite3_column_int64(st, 0);
-			rc = rc == SQLITE_ROW ? MP_OK : sq_db_err(rc);
-			sq_done(st);
-		}
+		rc = count_from(s, from.data, user, count);
 	}
 	if (rc) {
 		json_decref(*rows);
@@ -176,11 +181,9 @@ int store_benchmark_participants(struct store *s, int64_t benchmark, int64_t lim
 				"d.\"id\" LIMIT ?2 OFFSET ?3", where.data);
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, benchmark);
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
@@ -196,18 +199,7 @@ int store_benchmark_participants(struct store *s, int64_t benchmark, int64_t lim
 		goto out;
 	}
 	buf_reset(&sql);
-	buf_addf(&sql, "SELECT count(*)%s", where.data);
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		json_decref(arr);
-		rc = MP_EDB;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, benchmark);
-	rc = sqlite3_step(st);
-	*count = sqlite3_column_int64(st, 0);
-	rc = rc == SQLITE_ROW ? MP_OK : sq_db_err(rc);
-	sq_done(st);
+	rc = count_from(s, where.data, benchmark, count);
 	if (rc)
 		json_decref(arr);
 	else

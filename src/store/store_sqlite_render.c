@@ -105,20 +105,12 @@ int store_list_json(struct store *s, enum entity_id ent, const struct store_quer
 	int rc, idx = 0, n = 0;
 
 	buf_init(&sql, 8192);
-	rc = buf_adds(&sql, "SELECT ");
-	rc = rc ? rc : sq_add_columns(s, &sql, en, "");
-	rc = rc ? rc : buf_addf(&sql, " FROM \"%s\"", en->table);
-	rc = rc ? rc : sq_add_where(&sql, en, q->conds, q->nconds, "");
-	rc = rc ? rc : sq_add_order(&sql, en, q->order, q->norder, "");
-	rc = rc ? rc : buf_adds(&sql, " LIMIT ? OFFSET ?");
+	rc = sq_select_sql(s, &sql, en, q);
 	if (rc)
 		goto out;
-	st = sq_prep(s, sql.data);
-	if (st == NULL) {
-		rc = sq_db_err(sqlite3_errcode(s->db));
-		rc = rc ? rc : MP_EDB;
+	rc = sq_prepare(s, sql.data, &st);
+	if (rc)
 		goto out;
-	}
 	rc = sq_bind_conds(st, en, q->conds, q->nconds, &idx);
 	if (rc == 0) {
 		int r;
