@@ -93,6 +93,18 @@ int sq_select_sql(struct store *s, struct buf *sql, const struct entity *en,
 
 	rc = rc ? rc : sq_add_columns(s, sql, en, "");
 	rc = rc ? rc : buf_addf(sql, " FROM \"%s\"", en->table);
+	if (q->offset > 0) {
+		/*
+		 * SQLite reads every skipped row in full; skip over ids in the
+		 * (covering) index instead and read only the rows of the page.
+		 */
+		rc = rc ? rc : buf_addf(sql, " WHERE \"id\" IN (SELECT \"id\" FROM \"%s\"",
+					en->table);
+		rc = rc ? rc : sq_add_where(sql, en, q->conds, q->nconds, "");
+		rc = rc ? rc : sq_add_order(sql, en, q->order, q->norder, "");
+		rc = rc ? rc : buf_adds(sql, " LIMIT ? OFFSET ?)");
+		return rc ? rc : sq_add_order(sql, en, q->order, q->norder, "");
+	}
 	rc = rc ? rc : sq_add_where(sql, en, q->conds, q->nconds, "");
 	rc = rc ? rc : sq_add_order(sql, en, q->order, q->norder, "");
 	return rc ? rc : buf_adds(sql, " LIMIT ? OFFSET ?");
