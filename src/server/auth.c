@@ -107,14 +107,77 @@ static int find_or_create_user(struct api *a, const struct jwt_claims *cl, json_
 	return rc;
 }
 
+/*
+ * Users last found by this thread, by sub. An entry serves only while the
+ * database is unchanged since it was read (store_generation), so a change
+ * of the admin flag or of is_active is seen on the very next request.
+ */
+#define USER_SLOTS 64
+
+struct cached_user {
+	char sub[256];
+	char email[256];
+	int64_t gen;
+	int64_t id;
+	int is_admin;
+	int is_active;
+};
+
+static _Thread_local struct cached_user user_cache[USER_SLOTS];
+
+static struct cached_user *user_slot(const char *sub)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = sub; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &user_cache[h % USER_SLOTS];
+}
+
+/* Fills a->user for the token's subject: from the cache, or the store. 0 or an mp_err. */
+static int load_user(struct api *a, const struct jwt_claims *cl, int *active)
+{
+	struct cached_user *c = user_slot(cl->sub);
+	int64_t gen = store_generation(a->st);
+	json_t *row = NULL;
+	int rc;
+
+	if (gen >= 0 && c->gen == gen && strcmp(c->sub, cl->sub) == 0) {
+		a->user.id = c->id;
+		a->user.is_admin = c->is_admin;
+		a->user.username = arena_strdup(a->arena, c->sub);
+		a->user.email = arena_strdup(a->arena, c->email);
+		*active = c->is_active;
+		return MP_OK;
+	}
+	rc = find_or_create_user(a, cl, &row);
+	if (rc)
+		return rc;
+	arena_keep(a->arena, row);
+	a->user.id = row_int(row, "id");
+	a->user.is_admin = row_bool(row, "is_admin");
+	a->user.username = row_str(row, "username");
+	a->user.email = row_str(row, "email");
+	*active = row_bool(row, "is_active");
+	if (gen >= 0 && strlen(a->user.email) < sizeof(c->email)) {
+		/* gen was taken before the read: a change since then misses next time */
+		memcpy(c->sub, cl->sub, strlen(cl->sub) + 1);
+		memcpy(c->email, a->user.email, strlen(a->user.email) + 1);
+		c->gen = gen;
+		c->id = a->user.id;
+		c->is_admin = a->user.is_admin;
+		c->is_active = *active;
+	}
+	return MP_OK;
+}
+
 int auth_request(struct api *a)
 {
 	const char *h = http_header(a->req, "Authorization");
 	const char *tok, *sp;
 	struct jwt_claims cl;
-	json_t *row = NULL;
 	enum jwt_fail f;
-	int rc;
+	int rc, active = 0;
 
 	if (h == NULL || strncmp(h, "Bearer", 6) != 0 || (h[6] != ' ' && h[6] != '\0'))
 		return 1;
@@ -138,7 +201,7 @@ int auth_request(struct api *a)
 		invalid_token(a);
 		return -1;
 	}
-	rc = find_or_create_user(a, &cl, &row);
+	rc = load_user(a, &cl, &active);
 	if (rc == MP_EINVAL) {
 		auth_fail(a, "Token must contain the user email address", "token_not_valid");
 		return -1;
@@ -147,15 +210,10 @@ int auth_request(struct api *a)
 		api_store_error(a, rc);
 		return -1;
 	}
-	arena_keep(a->arena, row);
-	if (!row_bool(row, "is_active")) {
+	if (!active) {
 		auth_fail(a, "User is inactive", "user_inactive");
 		return -1;
 	}
-	a->user.id = row_int(row, "id");
-	a->user.is_admin = row_bool(row, "is_admin");
-	a->user.username = row_str(row, "username");
-	a->user.email = row_str(row, "email");
 	a->req->user_id = a->user.id;
 	return 0;
 }

@@ -33,8 +33,7 @@ struct stmt_slot {
 struct count_slot {
 	char *key;          /* SQL text and bound values */
 	int64_t n;
-	int64_t version;    /* PRAGMA data_version when counted (others' commits) */
-	uint64_t wseq;      /* this connection's write sequence when counted */
+	int64_t version;    /* store_generation() when counted */
 };
 
 struct store {
@@ -42,7 +41,8 @@ struct store {
 	struct stmt_slot cache[STMT_CACHE];
 	char *cols[ENT__MAX][2];  /* column lists, plain and with the "a." prefix */
 	struct count_slot counts[COUNT_CACHE];
-	uint64_t wseq;            /* bumped by every write through this connection */
+	uint64_t gen;             /* store_generation(): bumped by our writes and others' commits */
+	int64_t last_data_version;
 	sqlite3_stmt *get[ENT__MAX]; /* "row by id", kept apart from the cache: never evicted */
 };
 

@@ -45,6 +45,12 @@ void store_close(struct store *s);
  * shutdown). *frames receives the WAL size in frames (may be NULL).
  */
 int store_checkpoint(struct store *s, int truncate, int *frames);
+/*
+ * A number that changes whenever the database may have changed, through
+ * this connection or any other: equal numbers mean nothing changed in
+ * between, so whatever was read then is still true. Negative on error.
+ */
+int64_t store_generation(struct store *s);
 /* Applies pending schema migrations; from and to receive the versions. */
 int store_migrate(struct store *s, int *from, int *to, mp_errbuf *e);
 int store_schema_version(struct store *s);

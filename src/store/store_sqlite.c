@@ -227,9 +227,9 @@ int store_find(struct store *s, enum entity_id ent, const struct store_cond *con
  * Filtered counts scan an index range, which is slow for large ranges (the
  * results of a benchmark, say) and repeated on every page of a list. They
  * are remembered per connection until the database changes: another
- * connection's commit changes PRAGMA data_version, our own writes change wseq.
+ * connection's commit or our own write changes store_generation().
  */
-static int64_t data_version(struct store *s)
+int64_t store_generation(struct store *s)
 {
 	sqlite3_stmt *st = sq_prep(s, "PRAGMA data_version");
 	int64_t v = -1;
@@ -238,7 +238,14 @@ static int64_t data_version(struct store *s)
 		v = sqlite3_column_int64(st, 0);
 	if (st)
 		sq_done(st);
-	return v;
+	if (v < 0)
+		return -1;
+	/* others' commits move data_version; our writes bump gen themselves */
+	if (v != s->last_data_version) {
+		s->last_data_version = v;
+		s->gen++;
+	}
+	return (int64_t)s->gen;
 }
 
 static struct count_slot *count_slot_for(struct store *s, const struct buf *sql,
@@ -248,7 +255,7 @@ static struct count_slot *count_slot_for(struct store *s, const struct buf *sql,
 	struct count_slot *slot;
 	struct buf key;
 
-	*version = data_version(s);
+	*version = store_generation(s);
 	if (*version < 0)
 		return NULL;
 	buf_init(&key, 16384);
@@ -298,7 +305,7 @@ int sq_count_where(struct store *s, const struct entity *en, const struct store_
 		goto out;
 	if (n || exclude_id) {
 		slot = count_slot_for(s, &sql, en, conds, n, exclude_id, &version);
-		if (slot && slot->version == version && slot->wseq == s->wseq) {
+		if (slot && slot->version == version) {
 			*count = slot->n;
 			goto out;
 		}
@@ -319,7 +326,6 @@ int sq_count_where(struct store *s, const struct entity *en, const struct store_
 	if (rc == 0 && slot) {
 		slot->n = *count;
 		slot->version = version;
-		slot->wseq = s->wseq;
 	}
 out:
 	buf_release(&sql);
@@ -371,7 +377,7 @@ int sq_step_write(struct store *s, sqlite3_stmt *st)
 	int rc = sqlite3_step(st);
 
 	sq_done(st);
-	s->wseq++;
+	s->gen++;
 	return rc == SQLITE_DONE ? MP_OK : (sq_db_err(rc) ? sq_db_err(rc) : MP_EDB);
 }
 
