@@ -125,15 +125,20 @@ START_TEST(strings)
 	/* blank allowed where the model says so */
 	expect(ENT_MLCUBE, VAL_UPDATE, "{\"additional_files_tarball_url\":\"\"}", "");
 	/* max length counts characters, not bytes: 128 two-byte characters pass */
-	strcpy(big, "{\"name\":\"");
-	for (int i = 0; i < 128; i++)
-		strcat(big, "\xc3\xa9");
-	strcat(big, "\"}");
-	expect(ENT_MLCUBE, VAL_UPDATE, big, "");
-	big[strlen(big) - 2] = '\0';
-	strcat(big, "x\"}");
-	expect(ENT_MLCUBE, VAL_UPDATE, big,
-	       "{\"name\":[\"Ensure this field has no more than 128 characters.\"]}");
+	{
+		size_t n = 0;
+		memcpy(big, "{\"name\":\"", 9);
+		n = 9;
+		for (int i = 0; i < 128; i++) {
+			memcpy(big + n, "\xc3\xa9", 2);
+			n += 2;
+		}
+		memcpy(big + n, "\"}", 3);
+		expect(ENT_MLCUBE, VAL_UPDATE, big, "");
+		memcpy(big + n, "x\"}", 4);
+		expect(ENT_MLCUBE, VAL_UPDATE, big,
+		       "{\"name\":[\"Ensure this field has no more than 128 characters.\"]}");
+	}
 }
 END_TEST
 
