@@ -1,0 +1,271 @@
+/* cube_config.c: container_config.yaml checks (see cube_config.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/cube_config.h"
+#include "core/yaml.h"
+
+static const char *const type_names[] = {
+	[CUBE_DOCKER_IMAGE] = "DockerImage",
+	[CUBE_DOCKER_ARCHIVE] = "DockerArchive",
+	[CUBE_ENC_DOCKER_ARCHIVE] = "EncryptedDockerArchive",
+	[CUBE_SINGULARITY_FILE] = "SingularityFile",
+	[CUBE_ENC_SINGULARITY_FILE] = "EncryptedSingularityFile",
+};
+
+const char *cube_type_name(enum cube_type t)
+{
+	return t < CUBE_TYPE_INVALID ? type_names[t] : "?";
+}
+
+int cube_type_encrypted(enum cube_type t)
+{
+	return t == CUBE_ENC_DOCKER_ARCHIVE || t == CUBE_ENC_SINGULARITY_FILE;
+}
+
+int cube_has_task(const json_t *cfg, const char *task)
+{
+	return json_object_get(json_object_get(cfg, "tasks"), task) != NULL;
+}
+
+/*
+ * The mounts MedPerf supplies to each task it runs (reference 3.2):
+ * inputs and outputs it provides, and those a container must declare.
+ */
+struct task_mounts {
+	const char *task;
+	const char *inputs;     /* space-separated keys MedPerf can supply */
+	const char *outputs;
+	const char *needed_out; /* outputs a container must declare */
+};
+
+static const struct task_mounts known_tasks[] = {
+	{"prepare", "data_path labels_path parameters_file additional_files",
+	 "output_path output_labels_path metadata_path report_file", "output_path"},
+	{"sanity_check", "data_path labels_path metadata_path parameters_file additional_files",
+	 "", ""},
+	{"statistics", "data_path labels_path metadata_path parameters_file additional_files",
+	 "output_path", "output_path"},
+	{"infer", "data_path parameters_file additional_files", "output_path", "output_path"},
+	{"evaluate", "predictions labels parameters_file additional_files",
+	 "output_path local_outputs_path", "output_path"},
+	{"run_script", "data_path labels_path model_files parameters_file additional_files",
+	 "results_path", "results_path"},
+};
+
+static const char *const run_args_allowed[] = {"command", "entrypoint", "environment", "gpus",
+	"shm_size", NULL};
+static const char *const top_allowed[] = {"container_type", "image", "tasks", NULL};
+
+static int in_list(const char *word, const char *list)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; *p;) {
+		const char *sp = strchr(p, ' ');
+		size_t len = sp ? (size_t)(sp - p) : strlen(p);
+		if (len == n && strncmp(p, word, n) == 0)
+			return 1;
+		p += len + (sp != NULL);
+	}
+	return 0;
+}
+
+static int in_array(const char *word, const char *const *arr)
+{
+	for (; *arr; arr++)
+		if (strcmp(*arr, word) == 0)
+			return 1;
+	return 0;
+}
+
+/* Appends the escaped key to a JSON pointer. */
+static void ptr_add(char *ptr, size_t cap, const char *key)
+{
+	size_t n = strlen(ptr);
+
+	if (n + 1 < cap)
+		ptr[n++] = '/';
+	for (; *key && n + 2 < cap; key++) {
+		if (*key == '~' || *key == '/') {
+			ptr[n++] = '~';
+			ptr[n++] = *key == '~' ? '0' : '1';
+		} else {
+			ptr[n++] = *key;
+		}
+	}
+	ptr[n] = '\0';
+}
+
+#define BAD(ptr_, ...) do_bad(e, file, doc, ptr_, __VA_ARGS__)
+
+static int do_bad(mp_errbuf *e, const char *file, const struct yaml_doc *doc, const char *ptr,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int do_bad(mp_errbuf *e, const char *file, const struct yaml_doc *doc, const char *ptr,
+		  const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+	int line = yaml_line(doc, ptr);
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		return mp_seterr(e, MP_EINVAL, "%s:%d: %s", file, line, msg);
+	return mp_seterr(e, MP_EINVAL, "%s: %s", file, msg);
+}
+
+static int check_volumes(const json_t *vols, const char *task, const char *kind,
+			 const struct task_mounts *known, const char *base, const char *file,
+			 const struct yaml_doc *doc, mp_errbuf *e)
+{
+	const char *key;
+	json_t *v;
+	char ptr[512];
+
+	if (vols == NULL || json_is_null(vols))
+		return MP_OK;
+	snprintf(ptr, sizeof(ptr), "%s", base);
+	if (!json_is_object(vols))
+		return BAD(ptr, "tasks.%s.%s must be a mapping of mount keys", task, kind);
+	json_object_foreach((json_t *)vols, key, v) {
+		const char *mp, *type;
+		const char *allowed = known ? (strcmp(kind, "input_volumes") == 0 ? known->inputs
+										    : known->outputs)
+					    : NULL;
+		snprintf(ptr, sizeof(ptr), "%s", base);
+		ptr_add(ptr, sizeof(ptr), key);
+		if (!json_is_object(v))
+			return BAD(ptr, "tasks.%s.%s.%s must be a mapping with mount_path and type",
+				   task, kind, key);
+		mp = json_string_value(json_object_get(v, "mount_path"));
+		type = json_string_value(json_object_get(v, "type"));
+		if (mp == NULL)
+			return BAD(ptr, "tasks.%s.%s.%s has no mount_path", task, kind, key);
+		if (mp[0] != '/')
+			return BAD(ptr, "tasks.%s.%s.%s: mount_path '%s' must be an absolute path",
+				   task, kind, key, mp);
+		if (type == NULL)
+			return BAD(ptr, "tasks.%s.%s.%s has no type (file or directory)", task, kind,
+				   key);
+		if (strcmp(type, "file") != 0 && strcmp(type, "directory") != 0)
+			return BAD(ptr, "tasks.%s.%s.%s: type must be file or directory, not '%s'",
+				   task, kind, key, type);
+		if (allowed && !in_list(key, allowed))
+			return BAD(ptr, "tasks.%s.%s: '%s' is not a mount MedPerf provides to %s "
+				   "(it provides: %s)", task, kind, key, task,
+				   allowed[0] ? allowed : "none");
+	}
+	return MP_OK;
+}
+
+int cube_config_check(const json_t *cfg, const struct yaml_doc *doc, const char *file,
+		      enum cube_type *type, mp_errbuf *e)
+{
+	const char *key, *tname;
+	json_t *v, *tasks, *image;
+	char ptr[512];
+	int rc;
+
+	*type = CUBE_TYPE_INVALID;
+	if (!json_is_object(cfg) || json_object_size(cfg) == 0)
+		return BAD("", "the container configuration is empty or not a mapping");
+	json_object_foreach((json_t *)cfg, key, v) {
+		if (!in_array(key, top_allowed)) {
+			snprintf(ptr, sizeof(ptr), "%s", "");
+			ptr_add(ptr, sizeof(ptr), key);
+			return BAD(ptr, "unknown key '%s' (expected container_type, image, tasks)", key);
+		}
+	}
+	v = json_object_get(cfg, "container_type");
+	tname = v ? json_string_value(v) : "DockerImage";
+	for (int t = 0; tname && t < CUBE_TYPE_INVALID; t++)
+		if (strcmp(tname, type_names[t]) == 0)
+			*type = (enum cube_type)t;
+	if (*type == CUBE_TYPE_INVALID)
+		return BAD("/container_type", "container_type must be one of DockerImage, "
+			   "DockerArchive, EncryptedDockerArchive, SingularityFile, "
+			   "EncryptedSingularityFile");
+	image = json_object_get(cfg, "image");
+	if (!json_is_string(image) || json_string_length(image) == 0)
+		return BAD(image ? "/image" : "", "'image' must be given as a non-empty string");
+	tasks = json_object_get(cfg, "tasks");
+	if (!json_is_object(tasks) || json_object_size(tasks) == 0)
+		return BAD(tasks ? "/tasks" : "", "'tasks' must be a mapping with at least one task");
+	json_object_foreach(tasks, key, v) {
+		const struct task_mounts *known = NULL;
+		json_t *ra;
+		char base[256];
+		for (size_t i = 0; i < sizeof(known_tasks) / sizeof(known_tasks[0]); i++)
+			if (strcmp(known_tasks[i].task, key) == 0)
+				known = &known_tasks[i];
+		snprintf(base, sizeof(base), "/tasks");
+		ptr_add(base, sizeof(base), key);
+		if (json_is_null(v))
+			continue;
+		if (!json_is_object(v))
+			return BAD(base, "task '%s' must be a mapping", key);
+		json_object_foreach(v, tname, ra) {
+			if (strcmp(tname, "run_args") && strcmp(tname, "input_volumes") &&
+			    strcmp(tname, "output_volumes")) {
+				snprintf(ptr, sizeof(ptr), "%s", base);
+				ptr_add(ptr, sizeof(ptr), tname);
+				return BAD(ptr, "task '%s': unknown key '%s' (expected run_args, "
+					   "input_volumes, output_volumes)", key, tname);
+			}
+		}
+		ra = json_object_get(v, "run_args");
+		if (ra && !json_is_null(ra)) {
+			const char *rk;
+			json_t *rv;
+			snprintf(ptr, sizeof(ptr), "%s/run_args", base);
+			if (!json_is_object(ra))
+				return BAD(ptr, "task '%s': run_args must be a mapping", key);
+			json_object_foreach(ra, rk, rv) {
+				if (!in_array(rk, run_args_allowed)) {
+					char p2[600];
+					snprintf(p2, sizeof(p2), "%s", ptr);
+					ptr_add(p2, sizeof(p2), rk);
+					return BAD(p2, "task '%s': run_args key '%s' is not allowed "
+						   "(allowed: command, entrypoint, environment, gpus, "
+						   "shm_size)", key, rk);
+				}
+				if (strcmp(rk, "command") == 0 && !json_is_string(rv) &&
+				    !json_is_array(rv))
+					return BAD(ptr, "task '%s': run_args.command must be a string or "
+						   "a list", key);
+				if (strcmp(rk, "environment") == 0 && !json_is_object(rv))
+					return BAD(ptr, "task '%s': run_args.environment must be a "
+						   "mapping", key);
+			}
+		}
+		snprintf(ptr, sizeof(ptr), "%s/input_volumes", base);
+		rc = check_volumes(json_object_get(v, "input_volumes"), key, "input_volumes", known,
+				   ptr, file, doc, e);
+		if (rc)
+			return rc;
+		snprintf(ptr, sizeof(ptr), "%s/output_volumes", base);
+		rc = check_volumes(json_object_get(v, "output_volumes"), key, "output_volumes",
+				   known, ptr, file, doc, e);
+		if (rc)
+			return rc;
+		if (known && known->needed_out[0]) {
+			json_t *outs = json_object_get(v, "output_volumes");
+			const char *p = known->needed_out;
+			while (*p) {
+				const char *sp = strchr(p, ' ');
+				char need[64];
+				size_t len = sp ? (size_t)(sp - p) : strlen(p);
+				snprintf(need, sizeof(need), "%.*s", (int)len, p);
+				if (json_object_get(outs, need) == NULL)
+					return BAD(base, "task '%s' must declare the output volume '%s'",
+						   key, need);
+				p += len + (sp != NULL);
+			}
+		}
+	}
+	return MP_OK;
+}
