@@ -50,7 +50,7 @@ struct opt {
 	int required;
 };
 
-#define OPT_MAX 32
+#define OPT_MAX 48
 
 /* Parsed options: val[i] is the value of opts[i] (NULL when absent), "1" for set flags. */
 struct args {
@@ -152,6 +152,8 @@ void ctx_release(struct ctx *c);
 const char *profile_str(const json_t *profile, const char *key);
 /* Path of the stored token of email (malloc'd). */
 char *token_path(const struct ctx *c, const char *email);
+/* When the stored login expires (token_issued_at + token_expires_in), 0: unknown. */
+int64_t credentials_expiry(const json_t *cred);
 /* The stored token of the active profile's user (malloc'd), or NULL. */
 char *token_load(const struct ctx *c);
 /* Opens c->comms for the active profile (with the token when logged in). */

@@ -36,6 +36,28 @@ static json_t *latest_rows(json_t *rows, const char *comp)
 	return out;
 }
 
+/* MedPerf's checks of the association flags (association/utils.py), in its order. */
+static int check_flags(struct ctx *c, struct args *a, int ids)
+{
+	int b = ids ? arg(c, a, "benchmark") != NULL : arg_flag(c, a, "benchmark");
+	int t = ids ? arg(c, a, "training_exp") != NULL : arg_flag(c, a, "training_exp");
+	int d = ids ? arg(c, a, "dataset") != NULL : arg_flag(c, a, "dataset");
+	int m = ids ? arg(c, a, "model") != NULL : arg_flag(c, a, "model");
+
+	if (b == t)
+		return fail(EXIT_USAGE, "One training experiment or a benchmark flag must be "
+			    "provided");
+	if (d == m)
+		return fail(EXIT_USAGE, "One dataset or model flag must be provided");
+	if (t && m)
+		return fail(EXIT_USAGE, "Invalid combination of arguments. There are no "
+			    "associations between training experiments and models");
+	if (t)
+		return fail(EXIT_FAIL, "training experiments are not supported by this version of "
+			    "medperf");
+	return EXIT_OK;
+}
+
 static int ls(struct ctx *c, struct args *a)
 {
 	const char *status = arg(c, a, "approval-status");
@@ -44,13 +66,15 @@ static int ls(struct ctx *c, struct args *a)
 	struct comms_result r;
 	json_t *rows, *latest, *out, *row;
 	size_t i;
-	int rc = EXIT_OK;
+	int rc;
 
-	if (arg_flag(c, a, "model") && arg_flag(c, a, "dataset"))
-		return fail(EXIT_USAGE, "give one of --dataset and --model");
 	if (status && strcasecmp(status, "pending") && strcasecmp(status, "approved") &&
 	    strcasecmp(status, "rejected"))
-		return fail(EXIT_USAGE, "--approval-status must be pending, approved or rejected");
+		return fail(EXIT_USAGE, "If provided, approval status must be one of pending, "
+			    "approved, or rejected");
+	rc = check_flags(c, a, 0);
+	if (rc)
+		return rc;
 	if (comms_list_all(c->comms, model ? "/me/models/associations/"
 					   : "/me/datasets/associations/", &rows, &r) != 0) {
 		rc = fail_comms(&r);
@@ -63,31 +87,23 @@ static int ls(struct ctx *c, struct args *a)
 	json_array_foreach(latest, i, row) {
 		if (status && strcasecmp(status, profile_str(row, "approval_status")))
 			continue;
-		if (arg(c, a, "benchmark") &&
-		    json_integer_value(json_object_get(row, "benchmark")) != arg_int(c, a, "benchmark"))
-			continue;
 		json_array_append(out, row);
 	}
 	if (c->json) {
 		print_json(out);
 	} else {
 		const char *head[] = {model ? "Model UID" : "Dataset UID", "Benchmark UID",
-				      "Initiated by", "Status", model ? "Priority" : "Requested"};
-		struct table *t = table_new(head, 5);
+				      "Initiated by", "Status"};
+		struct table *t = table_new(head, 4);
 		json_array_foreach(out, i, row) {
-			char cu[24], bu[24], who[24], extra[32];
-			const char *cells[5] = {cu, bu, who, profile_str(row, "approval_status"), extra};
+			char cu[24], bu[24], who[24];
+			const char *cells[4] = {cu, bu, who, profile_str(row, "approval_status")};
 			snprintf(cu, sizeof(cu), "%lld",
 				 (long long)json_integer_value(json_object_get(row, comp)));
 			snprintf(bu, sizeof(bu), "%lld",
 				 (long long)json_integer_value(json_object_get(row, "benchmark")));
 			snprintf(who, sizeof(who), "%lld",
 				 (long long)json_integer_value(json_object_get(row, "initiated_by")));
-			if (model)
-				snprintf(extra, sizeof(extra), "%lld",
-					 (long long)json_integer_value(json_object_get(row, "priority")));
-			else
-				local_time(profile_str(row, "created_at"), extra);
 			table_add(t, cells);
 		}
 		table_print(c, t);
@@ -96,7 +112,7 @@ static int ls(struct ctx *c, struct args *a)
 	json_decref(out);
 	json_decref(latest);
 	json_decref(rows);
-	return rc;
+	return EXIT_OK;
 }
 
 /* PUT on the latest request of a pair. */
@@ -106,9 +122,10 @@ static int put_pair(struct ctx *c, struct args *a, json_t *body, const char *don
 	char path[128];
 	int rc = EXIT_OK;
 
-	if ((arg(c, a, "dataset") != NULL) == (arg(c, a, "model") != NULL)) {
+	rc = check_flags(c, a, 1);
+	if (rc) {
 		json_decref(body);
-		return fail(EXIT_USAGE, "give exactly one of --dataset and --model");
+		return rc;
 	}
 	snprintf(path, sizeof(path), "/%s/%lld/benchmarks/%lld/",
 		 arg(c, a, "dataset") ? "datasets" : "models",
@@ -138,29 +155,59 @@ static int reject(struct ctx *c, struct args *a)
 
 static int set_priority(struct ctx *c, struct args *a)
 {
+	struct comms_result r;
+	json_t *rows, *latest, *row;
+	char path[96];
+	size_t i;
+	int found = 0, rc;
+
+	/* MedPerf first checks that the model is approved in the benchmark */
+	snprintf(path, sizeof(path), "/benchmarks/%lld/models/", (long long)arg_int(c, a, "benchmark"));
+	if (comms_list_all(c->comms, path, &rows, &r) != 0) {
+		rc = fail_comms(&r);
+		comms_result_release(&r);
+		return rc;
+	}
+	comms_result_release(&r);
+	/* rows are {model, approval_status, created_at}: the latest per model decides */
+	json_array_foreach(rows, i, row)
+		json_object_set_new(row, "benchmark", json_integer(arg_int(c, a, "benchmark")));
+	latest = latest_rows(rows, "model");
+	json_array_foreach(latest, i, row)
+		if (json_integer_value(json_object_get(row, "model")) == arg_int(c, a, "model") &&
+		    strcmp(profile_str(row, "approval_status"), "APPROVED") == 0)
+			found = 1;
+	json_decref(latest);
+	json_decref(rows);
+	if (!found)
+		return fail(EXIT_FAIL, "The given model doesn't exist or is not associated with the "
+			    "benchmark");
 	return put_pair(c, a, json_pack("{s:I}", "priority", (json_int_t)arg_int(c, a, "priority")),
 			"Priority set");
 }
 
 #define END {0, NULL, 0, NULL, NULL, 0}
 static const struct opt ls_opts[] = {
-	{'b', "benchmark", OPT_INT, "ID", "only requests for this benchmark", 0},
-	{'d', "dataset", OPT_FLAG, NULL, "dataset requests (the default)", 0},
-	{'m', "model", OPT_FLAG, NULL, "model requests", 0},
-	{0, "approval-status", OPT_VALUE, "STATUS", "pending, approved or rejected", 0},
+	{'b', "benchmark", OPT_FLAG, NULL, "list benchmark associations", 0},
+	{'t', "training_exp", OPT_FLAG, NULL, "list training associations (not supported yet)", 0},
+	{'d', "dataset", OPT_FLAG, NULL, "list dataset associations", 0},
+	{'m', "model", OPT_FLAG, NULL, "list models associations", 0},
+	{0, "approval-status", OPT_VALUE, "STATUS", "Approval status: pending, approved or "
+	 "rejected", 0},
 	{0, "json", OPT_FLAG, NULL, "print JSON instead of a table", 0},
 	END,
 };
 static const struct opt decide_opts[] = {
-	{'b', "benchmark", OPT_INT, "ID", "the benchmark", 1},
-	{'d', "dataset", OPT_INT, "ID", "the dataset", 0},
-	{'m', "model", OPT_INT, "ID", "the model", 0},
+	{'b', "benchmark", OPT_INT, "ID", "Benchmark UID", 0},
+	{'t', "training_exp", OPT_INT, "ID", "Training exp UID (not supported yet)", 0},
+	{'d', "dataset", OPT_INT, "ID", "Dataset UID", 0},
+	{'m', "model", OPT_INT, "ID", "Model container UID", 0},
 	END,
 };
 static const struct opt prio_opts[] = {
-	{'b', "benchmark", OPT_INT, "ID", "the benchmark", 1},
-	{'m', "model", OPT_INT, "ID", "the model", 1},
-	{'p', "priority", OPT_INT, "N", "higher runs first", 1},
+	{'b', "benchmark", OPT_INT, "ID", "Benchmark UID", 1},
+	{'m', "model", OPT_INT, "ID", "Model container UID", 1},
+	{'p', "priority", OPT_INT, "N", "Priority, an integer (higher runs first)", 1},
 	END,
 };
 

@@ -135,6 +135,9 @@ static int login(struct ctx *c, struct args *a)
 	int code, rc;
 	mp_errbuf e;
 
+	if (json_object_get(c->profile, "credentials"))
+		return fail(EXIT_FAIL, "You are already logged in as %s. Logout before logging in "
+			    "again", profile_str(json_object_get(c->profile, "credentials"), "email"));
 	tok = read_token(c, a, &code);
 	if (tok == NULL)
 		return code;
@@ -170,13 +173,17 @@ static int login(struct ctx *c, struct args *a)
 	code = write_token(c, email, tok);
 	if (code)
 		goto out;
-	cred = json_pack("{s:s,s:O,s:O,s:I,s:O}", "email", email,
-			 "token_issued_at", json_object_get(claims, "iat") ?
-				json_object_get(claims, "iat") : json_null(),
-			 "token_expires_at", json_object_get(claims, "exp") ?
-				json_object_get(claims, "exp") : json_null(),
-			 "logged_in_at", (json_int_t)(tm_now_us() / 1000000),
-			 "medperf_user", me);
+	{
+		/* MedPerf's credential keys: expiry = token_issued_at + token_expires_in */
+		int64_t now = tm_now_us() / 1000000;
+		json_t *iat = json_object_get(claims, "iat"), *exp = json_object_get(claims, "exp");
+		int64_t issued = json_is_integer(iat) ? json_integer_value(iat) : now;
+		int64_t expires = json_is_integer(exp) ? json_integer_value(exp) - issued : 0;
+		cred = json_pack("{s:s,s:I,s:I,s:I,s:O}", "email", email,
+				 "token_issued_at", (json_int_t)issued,
+				 "token_expires_in", (json_int_t)expires,
+				 "logged_in_at", (json_int_t)now, "medperf_user", me);
+	}
 	json_object_set_new(c->profile, "credentials", cred);
 	code = config_save(c);
 	if (code == EXIT_OK) {
@@ -208,10 +215,8 @@ static int logout(struct ctx *c, struct args *a)
 	char *path;
 
 	(void)a;
-	if (email == NULL) {
-		done_msg(c, "Not logged in (profile %s)", c->profile_name);
-		return EXIT_OK;
-	}
+	if (email == NULL)
+		return fail(EXIT_AUTH, "You are not logged in");
 	path = token_path(c, email);
 	if (path && unlink(path) != 0 && errno != ENOENT) {
 		int rc = fail(EXIT_FAIL, "cannot remove the stored token '%s': %s", path,
@@ -229,42 +234,40 @@ static int status(struct ctx *c, struct args *a)
 {
 	json_t *cred = json_object_get(c->profile, "credentials");
 	const char *email = json_string_value(json_object_get(cred, "email"));
-	json_t *exp = json_object_get(cred, "token_expires_at");
-	int64_t now = tm_now_us() / 1000000;
+	int64_t exp = credentials_expiry(cred), now = tm_now_us() / 1000000;
 	char *tok = token_load(c);
-	int expired = json_is_integer(exp) && json_integer_value(exp) < now;
+	int in = email != NULL && tok != NULL, expired = exp > 0 && exp < now;
 	char when[32] = "";
 
 	(void)a;
-	if (json_is_integer(exp)) {
-		time_t t = (time_t)json_integer_value(exp);
+	if (exp > 0) {
+		time_t t = (time_t)exp;
 		struct tm tm;
 		localtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	}
 	if (c->json) {
 		json_t *o = json_pack("{s:s,s:s,s:b}", "profile", c->profile_name, "server",
-				      profile_str(c->profile, "server"), "logged_in",
-				      email != NULL && tok != NULL);
-		if (email && tok) {
+				      profile_str(c->profile, "server"), "logged_in", in);
+		if (in) {
 			json_object_set_new(o, "email", json_string(email));
 			json_object_set(o, "user", json_object_get(cred, "medperf_user"));
-			json_object_set(o, "token_expires_at", exp ? exp : json_null());
+			json_object_set_new(o, "token_expires_at", exp > 0 ? json_integer(exp)
+									    : json_null());
 			json_object_set_new(o, "expired", json_boolean(expired));
 		}
 		print_json(o);
 		json_decref(o);
-	} else if (email == NULL || tok == NULL) {
-		printf("You are not logged in (profile %s, server %s).\n", c->profile_name,
-		       profile_str(c->profile, "server"));
+	} else if (!in) {
+		printf("You are not logged in\n");
 	} else {
-		printf("You are logged in as %s (user %lld) on %s, profile %s.\n", email,
-		       (long long)json_integer_value(json_object_get(json_object_get(cred,
-							"medperf_user"), "id")),
-		       profile_str(c->profile, "server"), c->profile_name);
+		printf("Logged in user email address: %s\n", email);
+		printf("Server: %s (profile %s), user id %lld\n", profile_str(c->profile, "server"),
+		       c->profile_name, (long long)json_integer_value(json_object_get(
+				json_object_get(cred, "medperf_user"), "id")));
 		if (when[0])
-			printf(expired ? "Your token EXPIRED at %s: log in again.\n"
-				       : "Your token expires at %s.\n", when);
+			printf(expired ? "The token EXPIRED at %s: log in again.\n"
+				       : "The token expires at %s.\n", when);
 	}
 	if (tok) {
 		explicit_bzero(tok, strlen(tok));
@@ -277,7 +280,8 @@ static const struct opt login_opts[] = {
 	{'t', "token", OPT_VALUE, "TOKEN", "the access token (visible to other users of this "
 	 "machine in the process list: prefer --token-file or standard input)", 0},
 	{'f', "token-file", OPT_VALUE, "FILE", "read the access token from FILE", 0},
-	{'e', "email", OPT_VALUE, "EMAIL", "check that the token belongs to EMAIL", 0},
+	{'e', "email", OPT_VALUE, "EMAIL", "the email associated with your account (checked "
+	 "against the token's)", 0},
 	{0, NULL, 0, NULL, NULL, 0},
 };
 static const struct opt status_opts[] = {

@@ -15,9 +15,10 @@ static const struct column bench_cols[] = {
 	{"UID", "id", COL_INT},
 	{"Name", "name", COL_TEXT},
 	{"Description", "description", COL_TEXT},
+	{"Data Preparation Container", "data_preparation_mlcube", COL_INT},
 	{"State", "state", COL_TEXT},
 	{"Approval Status", "approval_status", COL_TEXT},
-	{"Registered", "created_at", COL_TIME},
+	{"Registered", "id", COL_REGISTERED},
 	{NULL, NULL, 0},
 };
 
@@ -245,7 +246,7 @@ static const struct opt view_opts[] = {
 };
 static const struct opt submit_opts[] = {
 	{'n', "name", OPT_VALUE, "NAME", "name of the benchmark", 1},
-	{'d', "description", OPT_VALUE, "TEXT", "description of the benchmark", 0},
+	{'d', "description", OPT_VALUE, "TEXT", "description of the benchmark", 1},
 	{'u', "docs-url", OPT_VALUE, "URL", "URL to documentation", 0},
 	{0, "demo-url", OPT_VALUE, "URL", "URL of the demo dataset tarball", 0},
 	{0, "demo-hash", OPT_VALUE, "SHA256", "SHA-256 of the demo dataset tarball", 0},

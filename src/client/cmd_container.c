@@ -20,7 +20,7 @@ static const struct column cube_cols[] = {
 	{"UID", "id", COL_INT},
 	{"Name", "name", COL_TEXT},
 	{"State", "state", COL_TEXT},
-	{"Registered", "created_at", COL_TIME},
+	{"Registered", "id", COL_REGISTERED},
 	{NULL, NULL, 0},
 };
 

@@ -22,7 +22,7 @@ static const struct column dataset_cols[] = {
 	{"Name", "name", COL_TEXT},
 	{"Data Preparation Container UID", "data_preparation_mlcube", COL_INT},
 	{"State", "state", COL_TEXT},
-	{"Status", "is_valid", COL_BOOL},
+	{"Status", "report", COL_DICT},
 	{"Owner", "owner", COL_INT},
 	{NULL, NULL, 0},
 };
@@ -146,9 +146,11 @@ static int submit(struct ctx *c, struct args *a)
 	int rc;
 
 	if ((arg(c, a, "benchmark") != NULL) == (arg(c, a, "data_prep") != NULL))
-		return fail(EXIT_USAGE, "give exactly one of --benchmark and --data_prep");
+		return fail(EXIT_USAGE, "Must provide either a benchmark or a preparation container "
+			    "(--benchmark or --data_prep, not both)");
 	if (meta && !as_prepared)
-		return fail(EXIT_USAGE, "--metadata_path goes with --submit-as-prepared");
+		return fail(EXIT_USAGE, "metadata path should only be provided when the dataset is "
+			    "submitted as prepared");
 	if (realpath(data, absd) == NULL)
 		return fail(EXIT_FAIL, "--data_path: cannot find '%s': %s", data, strerror(errno));
 	if (realpath(labels, absl) == NULL)
@@ -264,7 +266,8 @@ static const struct opt submit_opts[] = {
 	{'p', "data_prep", OPT_INT, "ID", "the data preparation container", 0},
 	{'d', "data_path", OPT_VALUE, "DIR", "the raw data", 1},
 	{'l', "labels_path", OPT_VALUE, "DIR", "the raw labels", 1},
-	{0, "metadata_path", OPT_VALUE, "DIR", "metadata (with --submit-as-prepared)", 0},
+	{'m', "metadata_path", OPT_VALUE, "DIR", "Metadata folder location (with "
+	 "--submit-as-prepared)", 0},
 	{0, "name", OPT_VALUE, "NAME", "name of the dataset", 1},
 	{0, "description", OPT_VALUE, "TEXT", "description of the dataset", 0},
 	{0, "location", OPT_VALUE, "TEXT", "where the data is (an institution, say)", 0},

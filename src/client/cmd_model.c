@@ -16,7 +16,7 @@ static const struct column model_cols[] = {
 	{"Name", "name", COL_TEXT},
 	{"Type", "type", COL_TEXT},
 	{"State", "state", COL_TEXT},
-	{"Registered", "created_at", COL_TIME},
+	{"Registered", "id", COL_REGISTERED},
 	{NULL, NULL, 0},
 };
 

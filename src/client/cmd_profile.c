@@ -10,9 +10,31 @@
 
 #include "client/cli.h"
 
-/* Profile keys `profile set` accepts, with the option that sets each. */
-static const char *const settable[] = {"server", "certificate", "auth_class", "platform",
-	"gpus", NULL};
+/*
+ * The profile keys `profile set` accepts (MedPerf's configurable parameters):
+ * option name, key in the profile, and whether the value is an integer.
+ */
+static const struct setting {
+	const char *opt;
+	const char *key;
+	int integer;
+} settable[] = {
+	{"server", "server", 0}, {"auth_class", "auth_class", 0},
+	{"auth_domain", "auth_domain", 0}, {"auth_jwks_url", "auth_jwks_url", 0},
+	{"auth_idtoken_issuer", "auth_idtoken_issuer", 0},
+	{"auth_client_id", "auth_client_id", 0}, {"auth_audience", "auth_audience", 0},
+	{"certificate", "certificate", 0}, {"loglevel", "loglevel", 0},
+	{"prepare_timeout", "prepare_timeout", 1},
+	{"sanity_check_timeout", "sanity_check_timeout", 1},
+	{"statistics_timeout", "statistics_timeout", 1}, {"infer_timeout", "infer_timeout", 1},
+	{"evaluate_timeout", "evaluate_timeout", 1},
+	{"container-loglevel", "container_loglevel", 0}, {"platform", "platform", 0},
+	{"gpus", "gpus", 0}, {"certificate_authority_id", "certificate_authority_id", 1},
+	{"certificate_authority_fingerprint", "certificate_authority_fingerprint", 0},
+	{NULL, NULL, 0},
+};
+
+static const char *const reserved[] = {"default", "local", "testauth", NULL};
 
 static int activate(struct ctx *c, struct args *a)
 {
@@ -20,7 +42,8 @@ static int activate(struct ctx *c, struct args *a)
 	json_t *profiles = json_object_get(c->config, "profiles");
 
 	if (!json_is_object(json_object_get(profiles, name)))
-		return fail(EXIT_USAGE, "no profile named '%s' (see 'medperf profile ls')", name);
+		return fail(EXIT_USAGE, "The provided profile does not exist: '%s' (see 'medperf "
+			    "profile ls')", name);
 	json_object_set_new(c->config, "active_profile_name", json_string(name));
 	if (config_save(c))
 		return EXIT_FAIL;
@@ -31,22 +54,30 @@ static int activate(struct ctx *c, struct args *a)
 /* Applies the `set`-style options in a to profile p. */
 static int apply_settings(struct ctx *c, struct args *a, json_t *p)
 {
-	for (const char *const *k = settable; *k; k++) {
-		const char *v = arg(c, a, *k);
+	for (const struct setting *st = settable; st->opt; st++) {
+		const char *v = arg(c, a, st->opt);
 		if (v == NULL)
 			continue;
-		if (strcmp(*k, "server") == 0 && strncmp(v, "https://", 8) != 0 &&
+		if (strcmp(st->key, "server") == 0 && strncmp(v, "https://", 8) != 0 &&
 		    strncmp(v, "http://", 7) != 0)
 			return fail(EXIT_USAGE, "--server must be a URL like https://host:port, "
 				    "not '%s'", v);
-		if (strcmp(*k, "certificate") == 0 && v[0]) {
+		if (strcmp(st->key, "certificate") == 0 && v[0]) {
 			char abs[PATH_MAX];
 			if (realpath(v, abs) == NULL || access(abs, R_OK) != 0)
 				return fail(EXIT_USAGE, "--certificate: cannot read '%s'", v);
-			json_object_set_new(p, *k, json_string(abs));
+			json_object_set_new(p, st->key, json_string(abs));
 			continue;
 		}
-		json_object_set_new(p, *k, v[0] ? json_string(v) : json_null());
+		if (st->integer)
+			json_object_set_new(p, st->key, json_integer(arg_int(c, a, st->opt)));
+		else
+			json_object_set_new(p, st->key, v[0] ? json_string(v) : json_null());
+	}
+	if (arg_flag(c, a, "cleanup") || arg_flag(c, a, "no-cleanup")) {
+		if (arg_flag(c, a, "cleanup") && arg_flag(c, a, "no-cleanup"))
+			return fail(EXIT_USAGE, "--cleanup and --no-cleanup exclude each other");
+		json_object_set_new(p, "cleanup", json_boolean(arg_flag(c, a, "cleanup")));
 	}
 	return EXIT_OK;
 }
@@ -59,8 +90,8 @@ static int create(struct ctx *c, struct args *a)
 
 	if (json_object_get(profiles, name))
 		return fail(EXIT_USAGE, "a profile named '%s' exists already", name);
+	/* a copy of the active profile, its login included (as MedPerf does) */
 	p = json_deep_copy(c->profile);
-	json_object_del(p, "credentials");
 	rc = apply_settings(c, a, p);
 	if (rc) {
 		json_decref(p);
@@ -77,8 +108,9 @@ static int set(struct ctx *c, struct args *a)
 {
 	int any = 0, rc;
 
-	for (const char *const *k = settable; *k; k++)
-		any |= arg(c, a, *k) != NULL;
+	for (const struct setting *st = settable; st->opt; st++)
+		any |= arg(c, a, st->opt) != NULL;
+	any |= arg_flag(c, a, "cleanup") || arg_flag(c, a, "no-cleanup");
 	if (!any)
 		return fail(EXIT_USAGE, "nothing to set: give at least one option (see --help)");
 	if (arg(c, a, "server") && strcmp(arg(c, a, "server"), profile_str(c->profile, "server")))
@@ -133,12 +165,16 @@ static int view(struct ctx *c, struct args *a)
 	json_t *cred;
 
 	if (p == NULL)
-		return fail(EXIT_USAGE, "no profile named '%s' (see 'medperf profile ls')", name);
+		return fail(EXIT_USAGE, "The provided profile does not exist: '%s'", name);
 	shown = json_deep_copy(p);
-	/* the cached user record is noise here; the email says who */
+	/* as MedPerf: the login is not part of the settings shown */
 	cred = json_object_get(shown, "credentials");
-	if (cred)
-		json_object_del(cred, "medperf_user");
+	if (cred && !c->json)
+		printf("Profile '%s' (logged in as %s):\n", name ? name : c->profile_name,
+		       profile_str(cred, "email"));
+	else if (!c->json)
+		printf("Profile '%s':\n", name ? name : c->profile_name);
+	json_object_del(shown, "credentials");
 	if (c->json)
 		print_json(shown);
 	else
@@ -154,9 +190,12 @@ static int delete(struct ctx *c, struct args *a)
 	const char *active = json_string_value(json_object_get(c->config, "active_profile_name"));
 
 	if (!json_object_get(profiles, name))
-		return fail(EXIT_USAGE, "no profile named '%s' (see 'medperf profile ls')", name);
+		return fail(EXIT_USAGE, "The provided profile does not exist: '%s'", name);
+	for (const char *const *r = reserved; *r; r++)
+		if (strcmp(*r, name) == 0)
+			return fail(EXIT_USAGE, "Cannot delete reserved profiles (%s)", name);
 	if (active && strcmp(active, name) == 0)
-		return fail(EXIT_USAGE, "profile '%s' is active: activate another one first", name);
+		return fail(EXIT_USAGE, "Cannot delete a currently activated profile (%s)", name);
 	json_object_del(profiles, name);
 	if (config_save(c))
 		return EXIT_FAIL;
@@ -165,12 +204,38 @@ static int delete(struct ctx *c, struct args *a)
 }
 
 #define SETTINGS \
-	{0, "server", OPT_VALUE, "URL", "the server, e.g. https://localhost:8000", 0}, \
-	{0, "certificate", OPT_VALUE, "FILE", "the server's certificate to trust (pinned); "\
-	 "'' for the system store", 0}, \
-	{0, "auth_class", OPT_VALUE, "CLASS", "how to log in (kept for MedPerf compatibility)", 0}, \
-	{0, "platform", OPT_VALUE, "NAME", "container runner for later commands", 0}, \
-	{0, "gpus", OPT_VALUE, "GPUS", "GPUs for containers (kept for later commands)", 0}
+	{0, "server", OPT_VALUE, "URL", "URL of a hosted MedPerf API instance", 0}, \
+	{0, "auth_class", OPT_VALUE, "CLASS", "Authentication interface to use [Auth0] (kept "\
+	 "for MedPerf compatibility; logins take a token)", 0}, \
+	{0, "auth_domain", OPT_VALUE, "DOMAIN", "Auth0 domain name", 0}, \
+	{0, "auth_jwks_url", OPT_VALUE, "URL", "Auth0 Json Web Key set URL", 0}, \
+	{0, "auth_idtoken_issuer", OPT_VALUE, "URL", "Auth0 ID token issuer", 0}, \
+	{0, "auth_client_id", OPT_VALUE, "ID", "Auth0 client ID", 0}, \
+	{0, "auth_audience", OPT_VALUE, "AUD", "Server's Auth0 API identifier", 0}, \
+	{0, "certificate", OPT_VALUE, "FILE", "path to a valid SSL certificate (the server's, "\
+	 "pinned); '' for the system store", 0}, \
+	{0, "loglevel", OPT_VALUE, "LEVEL", "Logging level [debug | info | warning | error]", 0}, \
+	{0, "prepare_timeout", OPT_INT, "S", "Maximum time in seconds before interrupting "\
+	 "prepare task", 0}, \
+	{0, "sanity_check_timeout", OPT_INT, "S", "Maximum time in seconds before interrupting "\
+	 "sanity_check task", 0}, \
+	{0, "statistics_timeout", OPT_INT, "S", "Maximum time in seconds before interrupting "\
+	 "statistics task", 0}, \
+	{0, "infer_timeout", OPT_INT, "S", "Maximum time in seconds before interrupting infer "\
+	 "task", 0}, \
+	{0, "evaluate_timeout", OPT_INT, "S", "Maximum time in seconds before interrupting "\
+	 "evaluate task", 0}, \
+	{0, "container-loglevel", OPT_VALUE, "LEVEL", "Logging level for containers to be run "\
+	 "[debug | info | warning | error]", 0}, \
+	{0, "platform", OPT_VALUE, "NAME", "Platform to use for running containers", 0}, \
+	{0, "gpus", OPT_VALUE, "GPUS", "What GPUs to expose to containers: \"\" or 0, all, "\
+	 "N, or device=ID,ID", 0}, \
+	{0, "cleanup", OPT_FLAG, NULL, "clean up temporary medperf storage after execution", 0}, \
+	{0, "no-cleanup", OPT_FLAG, NULL, "keep temporary medperf storage", 0}, \
+	{0, "certificate_authority_id", OPT_INT, "ID", "Certificate Authority ID to configure "\
+	 "the client with", 0}, \
+	{0, "certificate_authority_fingerprint", OPT_VALUE, "FP", "Expected fingerprint of the "\
+	 "configured certificate authority", 0}
 
 static const struct opt name_opt[] = {
 	{0, "name", OPT_POS, "NAME", "the profile", 1},
@@ -196,12 +261,12 @@ static const struct opt view_opts[] = {
 };
 
 static const struct cmd profile_cmds[] = {
-	{"activate", activate, name_opt, 0, "make a profile the active one", NULL},
-	{"create", create, create_opts, 0, "create a profile from the active one", NULL},
+	{"activate", activate, name_opt, 0, "Assigns the active profile, which is used by default", NULL},
+	{"create", create, create_opts, 0, "Creates a new profile, identical to the active one but for the options given", NULL},
 	{"set", set, set_opts, 0, "change settings of the active profile", NULL},
 	{"ls", ls, ls_opts, 0, "list profiles (* marks the active one)", NULL},
 	{"view", view, view_opts, 0, "show a profile's settings", NULL},
-	{"delete", delete, name_opt, 0, "delete a profile (not the active one)", NULL},
+	{"delete", delete, name_opt, 0, "Deletes a profile (not the active one, nor default, local or testauth)", NULL},
 	{NULL, NULL, NULL, 0, NULL, NULL},
 };
 

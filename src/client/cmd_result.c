@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "client/entity.h"
 
@@ -15,8 +16,8 @@ static const struct column result_cols[] = {
 	{"Benchmark", "benchmark", COL_INT},
 	{"Model", "model", COL_INT},
 	{"Dataset", "dataset", COL_INT},
+	{"Executed", "executed", COL_BOOL},
 	{"Finalized", "finalized", COL_BOOL},
-	{"Registered", "created_at", COL_TIME},
 	{NULL, NULL, 0},
 };
 
@@ -49,6 +50,16 @@ static int ls(struct ctx *c, struct args *a)
 		if (arg(c, a, "dataset") &&
 		    json_integer_value(json_object_get(it, "dataset")) != arg_int(c, a, "dataset"))
 			continue;
+		if (!c->json) {
+			/* Executed: the local flag a run leaves (executions/<srv>/<id>/.executed) */
+			char id[32], *dir, flag[4200];
+			snprintf(id, sizeof(id), "%lld",
+				 (long long)json_integer_value(json_object_get(it, "id")));
+			dir = storage_entity_dir(c, kind_result.local_kind, id);
+			snprintf(flag, sizeof(flag), "%s/.executed", dir ? dir : "");
+			json_object_set_new(it, "executed", json_boolean(dir && access(flag, F_OK) == 0));
+			free(dir);
+		}
 		json_array_append(out, it);
 	}
 	entity_print_list(c, &kind_result, out);

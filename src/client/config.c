@@ -56,12 +56,60 @@ const char *profile_str(const json_t *profile, const char *key)
 	return s ? s : "";
 }
 
-/* The profiles a first run creates (MedPerf's names). */
+/*
+ * The profiles a first run creates: MedPerf's three, with its keys, so that
+ * a MedPerf user finds the same names. Logins here always take a token
+ * (`medperf auth login`); the Auth0 keys are kept for compatibility.
+ */
+static json_t *profile_of(const char *server, const char *auth_class, const char *domain,
+			  const char *client_id, const char *audience, const char *fingerprint)
+{
+	char jwks[256], issuer[256];
+
+	snprintf(jwks, sizeof(jwks), strcmp(domain, "N/A") ? "https://%s/.well-known/jwks.json"
+							    : "%s", domain);
+	snprintf(issuer, sizeof(issuer), strcmp(domain, "N/A") ? "https://%s/" : "%s", domain);
+	return json_pack("{s:s,s:n,s:n,s:n,s:n,s:n,s:s,s:n,s:b,s:n,s:s,s:n,s:s,s:s,s:s,s:s,"
+			 "s:s,s:s,s:i,s:s}",
+		"loglevel", "debug", "prepare_timeout", "sanity_check_timeout",
+		"statistics_timeout", "infer_timeout", "evaluate_timeout",
+		"platform", "docker", "gpus", "cleanup", 1, "container_loglevel",
+		"server", server, "certificate", "auth_class", auth_class,
+		"auth_domain", domain, "auth_jwks_url", jwks, "auth_idtoken_issuer", issuer,
+		"auth_client_id", client_id, "auth_audience", audience,
+		"certificate_authority_id", 1, "certificate_authority_fingerprint", fingerprint);
+}
+
 static json_t *default_profiles(void)
 {
-	return json_pack("{s:{s:s,s:n,s:s},s:{s:s,s:n,s:s}}",
-		"default", "server", "https://api.medperf.org", "certificate", "auth_class", "Token",
-		"local", "server", "https://localhost:8000", "certificate", "auth_class", "Token");
+	json_t *p = json_object();
+
+	json_object_set_new(p, "default", profile_of("https://api.medperf.org", "Auth0",
+		"auth.medperf.org", "vFtfndViDFd0BeMdMKBgsKA9aV9BDtrY", "https://api.medperf.org/",
+		"2134ad46f56c61c4342eed48067c6a57bd59125bce033ca09389654b9f4446c1"));
+	json_object_set_new(p, "local", profile_of("https://localhost:8000", "Local", "N/A", "N/A",
+						   "N/A", "fingerprint"));
+	json_object_set_new(p, "testauth", profile_of("https://localhost:8000", "Auth0",
+		"dev-5xl8y6uuc2hig2ly.us.auth0.com", "PSe6pJzYJ9ZmLuLPagHEDh6W44fv9nat",
+		"https://localhost-dev/", "fingerprint"));
+	return p;
+}
+
+/* MedPerf's storage keys, each mapped to the storage base. */
+static const char *const storage_keys[] = {"decrypted_files_folder", "images_folder",
+	"hashed_files_folder", "trash_folder", "tmp_folder", "demo_datasets_folder",
+	"benchmarks_folder", "cubes_folder", "datasets_folder", "experiments_logs_folder",
+	"executions_folder", "predictions_folder", "script_result_folder", "tests_folder",
+	"training_folder", "aggregators_folder", "cas_folder", "training_events_folder",
+	"certificates_folder", "dashboards_folder", "assets_folder", "models_folder", NULL};
+
+static json_t *default_storage(const char *base)
+{
+	json_t *st = json_object();
+
+	for (const char *const *k = storage_keys; *k; k++)
+		json_object_set_new(st, *k, json_string(base));
+	return st;
 }
 
 static char *config_file(const struct ctx *c)
@@ -140,18 +188,21 @@ int config_load(struct ctx *c, const char *profile_override)
 	}
 	free(path);
 	if (cfg == NULL) {
-		/* first run */
-		cfg = json_pack("{s:s,s:o}", "active_profile_name", "default", "profiles",
-				default_profiles());
+		/* first run: MedPerf's profiles and storage under ~/.medperf */
+		char *base = home && home[0] ? join(home, ".medperf") : join(dir, "storage");
+		cfg = json_pack("{s:s,s:o,s:o}", "active_profile_name", "default", "profiles",
+				default_profiles(), "storage", default_storage(base ? base : "."));
+		free(base);
 		c->config = cfg;
 		rc = config_save(c);
 		if (rc)
 			return rc;
 	}
 	c->config = cfg;
+	/* every storage folder has the same base in practice; benchmarks_folder names it */
 	st = json_object_get(cfg, "storage");
-	if (json_is_string(json_object_get(st, "base")))
-		c->storage = strdup(json_string_value(json_object_get(st, "base")));
+	if (json_is_string(json_object_get(st, "benchmarks_folder")))
+		c->storage = strdup(json_string_value(json_object_get(st, "benchmarks_folder")));
 	else if (home && home[0])
 		c->storage = join(home, ".medperf");
 	else
@@ -180,12 +231,23 @@ char *token_path(const struct ctx *c, const char *email)
 
 	buf_init(&b, 8192);
 	buf_init(&enc, 4096);
-	if (b64url_encode(&enc, email, strlen(email)) == 0 &&
+	/* MedPerf names the folder by the standard base64 of the email, padding kept */
+	if (b64_encode_std(&enc, email, strlen(email)) == 0 &&
 	    buf_addf(&b, "%s/.tokens/%s/medperf_access_token", c->config_dir, enc.data) == 0)
 		p = buf_detach(&b, NULL);
 	buf_release(&b);
 	buf_release(&enc);
 	return p;
+}
+
+int64_t credentials_expiry(const json_t *cred)
+{
+	json_t *at = json_object_get(cred, "token_issued_at");
+	json_t *in = json_object_get(cred, "token_expires_in");
+
+	if (!json_is_integer(at) || !json_is_integer(in))
+		return 0;
+	return json_integer_value(at) + json_integer_value(in);
 }
 
 char *token_load(const struct ctx *c)
@@ -221,14 +283,14 @@ int comms_for_profile(struct ctx *c, int need_login)
 		return fail(EXIT_USAGE, "profile '%s' has no server: run 'medperf profile set "
 			    "--server URL'", c->profile_name);
 	if (need_login) {
-		json_t *exp = json_object_get(cred, "token_expires_at");
+		int64_t exp = credentials_expiry(cred);
 		token = token_load(c);
 		if (token == NULL)
 			return fail(EXIT_AUTH, "you are not logged in (profile '%s'): run 'medperf "
 				    "auth login --token-file FILE'", c->profile_name);
-		if (json_is_integer(exp) && json_integer_value(exp) < tm_now_us() / 1000000) {
+		if (exp > 0 && exp < tm_now_us() / 1000000) {
 			char when[32];
-			time_t t = (time_t)json_integer_value(exp);
+			time_t t = (time_t)exp;
 			struct tm tm;
 			localtime_r(&t, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);

@@ -28,7 +28,27 @@ static const char *cell(json_t *item, const struct column *col, char tmp[64])
 		}
 		return json_is_null(v) ? "-" : "";
 	case COL_BOOL:
-		return json_is_true(v) ? "yes" : json_is_false(v) ? "no" : "";
+		return json_is_true(v) ? "True" : json_is_false(v) ? "False" : "";
+	case COL_REGISTERED:
+		return json_is_integer(v) ? "True" : "False";
+	case COL_DICT:
+		if (json_is_object(v)) {
+			struct buf b;
+			const char *key;
+			json_t *x;
+			buf_init(&b, 62);
+			json_object_foreach(v, key, x) {
+				buf_addf(&b, "%s%s: ", b.len ? "; " : "", key);
+				if (json_is_string(x))
+					buf_adds(&b, json_string_value(x));
+				else
+					jsonw_value(&b, x);
+			}
+			snprintf(tmp, 64, "%s", b.data);
+			buf_release(&b);
+			return tmp;
+		}
+		return "";
 	case COL_TIME:
 		return json_is_string(v) ? local_time(json_string_value(v), tmp) : "-";
 	case COL_TEXT:

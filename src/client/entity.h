@@ -8,7 +8,14 @@
 
 #include "client/cli.h"
 
-enum col_kind { COL_TEXT, COL_INT, COL_BOOL, COL_TIME };
+enum col_kind {
+	COL_TEXT,
+	COL_INT,
+	COL_BOOL,       /* True / False, as MedPerf prints them */
+	COL_TIME,       /* local time */
+	COL_REGISTERED, /* True when the entity has a server id */
+	COL_DICT,       /* a mapping as "key: value; ..." */
+};
 
 struct column {
 	const char *header;

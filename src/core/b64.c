@@ -7,38 +7,54 @@
 static const char b64url_alpha[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int b64url_encode(struct buf *out, const void *data, size_t len)
+static const char b64_std_alpha[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Encodes with alphabet; pad adds '=' to a multiple of four. */
+static int encode(struct buf *out, const void *data, size_t len, const char *alpha, int pad)
 {
 	const unsigned char *p = data;
 	char q[4];
 	size_t i;
 	int rc;
 
-	/* exactly the output (no padding), so that a result at the cap fits */
-	rc = buf_grow(out, len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0));
+	/* exactly the output, so that a result at the cap fits */
+	rc = buf_grow(out, pad ? (len + 2) / 3 * 4 : len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0));
 	if (rc)
 		return rc;
 	for (i = 0; i + 2 < len; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-		q[0] = b64url_alpha[v >> 18 & 63];
-		q[1] = b64url_alpha[v >> 12 & 63];
-		q[2] = b64url_alpha[v >> 6 & 63];
-		q[3] = b64url_alpha[v & 63];
+		q[0] = alpha[v >> 18 & 63];
+		q[1] = alpha[v >> 12 & 63];
+		q[2] = alpha[v >> 6 & 63];
+		q[3] = alpha[v & 63];
 		buf_add(out, q, 4);
 	}
 	if (len - i == 1) {
 		uint32_t v = (uint32_t)p[i] << 16;
-		q[0] = b64url_alpha[v >> 18 & 63];
-		q[1] = b64url_alpha[v >> 12 & 63];
-		buf_add(out, q, 2);
+		q[0] = alpha[v >> 18 & 63];
+		q[1] = alpha[v >> 12 & 63];
+		q[2] = q[3] = '=';
+		buf_add(out, q, pad ? 4 : 2);
 	} else if (len - i == 2) {
 		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-		q[0] = b64url_alpha[v >> 18 & 63];
-		q[1] = b64url_alpha[v >> 12 & 63];
-		q[2] = b64url_alpha[v >> 6 & 63];
-		buf_add(out, q, 3);
+		q[0] = alpha[v >> 18 & 63];
+		q[1] = alpha[v >> 12 & 63];
+		q[2] = alpha[v >> 6 & 63];
+		q[3] = '=';
+		buf_add(out, q, pad ? 4 : 3);
 	}
 	return MP_OK;
+}
+
+int b64url_encode(struct buf *out, const void *data, size_t len)
+{
+	return encode(out, data, len, b64url_alpha, 0);
+}
+
+int b64_encode_std(struct buf *out, const void *data, size_t len)
+{
+	return encode(out, data, len, b64_std_alpha, 1);
 }
 
 static int b64url_val(char c)

@@ -13,5 +13,7 @@
 
 int b64url_encode(struct buf *out, const void *data, size_t len);
 int b64url_decode(struct buf *out, const char *s, size_t len);
+/* Standard base64 (RFC 4648 section 4) with '=' padding. */
+int b64_encode_std(struct buf *out, const void *data, size_t len);
 
 #endif

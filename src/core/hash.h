@@ -12,6 +12,14 @@
  * Names, directory structure and empty directories do not matter; the same
  * content twice counts twice (also when the same path is given twice).
  * Files are hashed by several threads at once.
+ *
+ * Edge cases follow os.walk(followlinks=False) as MedPerf calls it: a path
+ * given that is a link to a directory is walked; a path given that is not
+ * a directory (a regular file, say) contributes nothing. Where MedPerf
+ * would silently skip or fail or block, these are errors naming the path:
+ * a path that does not exist (MP_ENOTFOUND); a directory or file that
+ * cannot be read, a broken link, a fifo, socket or device found in a walk
+ * (MP_EIO); a path longer than PATH_MAX (MP_ETOOBIG).
  */
 #ifndef MP_HASH_H
 #define MP_HASH_H
@@ -33,7 +41,10 @@ void sha256_free(struct sha256 *h);
 /* The hex digest of a buffer. */
 void sha256_hex(const void *data, size_t len, char out[HASH_HEX]);
 
-/* The file hash of path. MP_EIO (with the path in e) when it cannot be read. */
+/*
+ * The file hash of path (links followed). MP_EIO (with the path in e) when
+ * it cannot be read or is not a regular file (a fifo is refused, not read).
+ */
 int hash_file(const char *path, char out[HASH_HEX], mp_errbuf *e);
 
 struct hash_stats {
@@ -43,8 +54,9 @@ struct hash_stats {
 
 /*
  * The folder hash of npaths paths, with up to threads workers (0: one per
- * CPU). stats (may be NULL) receives what was read. A path that does not
- * exist or a file that cannot be read is an error naming it.
+ * CPU; negative: MP_EINVAL). stats (may be NULL) receives what was read,
+ * zeros on error. A path that does not exist or a file that cannot be read
+ * is an error naming it (see above); out is then "".
  */
 int hash_folders(const char *const *paths, size_t npaths, int threads, char out[HASH_HEX],
 		 struct hash_stats *stats, mp_errbuf *e);

@@ -5,18 +5,31 @@
  *
  * Reading follows PyYAML's SafeLoader (YAML 1.1 resolution): plain scalars
  * become null (~, null, empty), booleans (true/false, yes/no, on/off in
- * their three spellings), integers (decimal, 0x hex, 0o/0 octal, 0b binary,
- * underscores allowed), floats (with a '.', or .inf/.nan) or strings; quoted
- * scalars are strings. .nan, .inf and -.inf become the strings "nan",
+ * their three spellings), integers (decimal, 0x hex, 0 octal, 0b binary,
+ * 1:30 base 60, underscores allowed; "0o17" is a string, as in PyYAML),
+ * floats (with a '.' and a signed exponent if any, or .inf/.nan) or strings;
+ * quoted scalars are strings. .nan, .inf and -.inf become the strings "nan",
  * "Infinity" and "-Infinity" (MedPerf's sanitize_json), since JSON has no
- * such numbers. Mapping keys that are not strings become their JSON text
- * ("1", "true", "null"). Aliases are expanded. Timestamps stay strings.
- * A later duplicate key replaces an earlier one, as in PyYAML.
+ * such numbers. An integer outside int64 is an error, never a rounded real.
+ * The tags !!str, !!int, !!float, !!bool, !!null, !!seq, !!map and
+ * !!timestamp are honoured; any other tag is an error. Mapping keys that are
+ * not strings become their JSON text ("1", "true", "null"). Aliases and "<<"
+ * merge keys are expanded. Timestamps stay strings. A later duplicate key
+ * replaces an earlier one, as in PyYAML.
+ *
+ * Limits: text over 64 MiB is MP_ETOOBIG; more than one document, nesting
+ * deeper than 1000 levels, and aliases that would add more than a million
+ * nodes or 64 MiB of text to the document as written ("billion laughs") are
+ * MP_EINVAL.
  *
  * Writing produces block-style YAML in the object's key order; strings that
  * would read back as something else (numbers, booleans, "null", "", leading
  * or trailing blanks, special characters) are quoted, so that
- * yaml_parse(yaml_dump(v)) == v for every value without NaN.
+ * yaml_parse(yaml_dump(v)) == v for every value without NaN. The text is
+ * what PyYAML's safe_dump(v, sort_keys=False, allow_unicode=True) writes
+ * (floats like 1.0e+16, a root plain scalar ended by "..."), except that
+ * long lines are not folded and strings with line breaks or control
+ * characters are double-quoted with escapes ("a\nb").
  */
 #ifndef MP_YAML_H
 #define MP_YAML_H
@@ -45,12 +58,16 @@ int yaml_load_file(const char *path, size_t max, json_t **out, struct yaml_doc *
 /*
  * Line (1-based) of the node at JSON pointer ptr ("" is the root,
  * "/tasks/infer/input_volumes/data_path"; "~1" and "~0" escape '/' and '~'),
- * or of its closest existing ancestor; 0 when doc is NULL.
+ * or of its closest existing ancestor; 0 when doc is NULL. The line of a
+ * mapping member is the line of its key; that of an alias, where it is used.
  */
 int yaml_line(const struct yaml_doc *doc, const char *ptr);
 void yaml_doc_free(struct yaml_doc *doc);
 
-/* Appends v as block-style YAML to out. */
+/*
+ * Appends v as block-style YAML to out. MP_EINVAL for a string that is not
+ * UTF-8 or nesting deeper than 1000 levels; out is unchanged on failure.
+ */
 int yaml_dump(struct buf *out, const json_t *v);
 /* Writes v as YAML to path atomically (temp file + rename), with mode. */
 int yaml_write_file(const char *path, const json_t *v, int mode, mp_errbuf *e);
