@@ -217,6 +217,19 @@ static int logout(struct ctx *c, struct args *a)
 	(void)a;
 	if (email == NULL)
 		return fail(EXIT_AUTH, "You are not logged in");
+	/* another profile logged in as the same user keeps the stored token */
+	{
+		json_t *profiles = json_object_get(c->config, "profiles"), *p;
+		const char *name;
+		json_object_foreach(profiles, name, p) {
+			if (p != c->profile &&
+			    strcmp(profile_str(json_object_get(p, "credentials"), "email"), email) == 0) {
+				done_msg(c, "Logged out %s (profile %s)", email, c->profile_name);
+				json_object_del(c->profile, "credentials");
+				return config_save(c);
+			}
+		}
+	}
 	path = token_path(c, email);
 	if (path && unlink(path) != 0 && errno != ENOENT) {
 		int rc = fail(EXIT_FAIL, "cannot remove the stored token '%s': %s", path,

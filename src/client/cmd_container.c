@@ -90,6 +90,9 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 		rc = fetch_resource(c, "additional files", add, add_hash, addh, NULL);
 		if (rc)
 			goto out;
+		if (!fetch_is_remote(add))
+			note("note: the additional files are a local file: sites other than this one "
+			     "cannot download '%s'", add);
 	} else if (add_hash) {
 		rc = fail(EXIT_USAGE, "--additional-hash needs --additional-file");
 		goto out;

@@ -90,8 +90,12 @@ static int create(struct ctx *c, struct args *a)
 
 	if (json_object_get(profiles, name))
 		return fail(EXIT_USAGE, "a profile named '%s' exists already", name);
-	/* a copy of the active profile, its login included (as MedPerf does) */
+	/*
+	 * A copy of the active profile's settings. Not its login: MedPerf copies
+	 * it, and a logout of one profile then silently logs the other one out.
+	 */
 	p = json_deep_copy(c->profile);
+	json_object_del(p, "credentials");
 	rc = apply_settings(c, a, p);
 	if (rc) {
 		json_decref(p);
