@@ -15,7 +15,8 @@ import time
 import requests
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("MEDPERF_SERVER", os.path.join(ROOT, "build", "src", "medperf-server"))
+BINARY = os.path.abspath(os.environ.get("MEDPERF_SERVER",
+                                         os.path.join(ROOT, "build", "src", "medperf-server")))
 SANITIZED = os.environ.get("MEDPERF_SANITIZED") == "1"
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
