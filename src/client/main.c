@@ -5,6 +5,7 @@
  * server, opens the connection; main() alone turns results into the exit
  * status.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,6 +132,9 @@ int main(int argc, char **argv)
 {
 	int rc;
 
+	/* a full disk or a file-size limit is an error to report, not a signal to die of */
+	signal(SIGXFSZ, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = run(argc, argv);
 	curl_global_cleanup();
