@@ -265,12 +265,12 @@ static const struct opt view_opts[] = {
 };
 
 static const struct cmd profile_cmds[] = {
-	{"activate", activate, name_opt, 0, "Assigns the active profile, which is used by default", NULL},
-	{"create", create, create_opts, 0, "Creates a new profile, identical to the active one but for the options given", NULL},
+	{"activate", activate, name_opt, 0, "make a profile the active one (used by default)", NULL},
+	{"create", create, create_opts, 0, "create a profile: the active one's settings, changed by the options given", NULL},
 	{"set", set, set_opts, 0, "change settings of the active profile", NULL},
 	{"ls", ls, ls_opts, 0, "list profiles (* marks the active one)", NULL},
 	{"view", view, view_opts, 0, "show a profile's settings", NULL},
-	{"delete", delete, name_opt, 0, "Deletes a profile (not the active one, nor default, local or testauth)", NULL},
+	{"delete", delete, name_opt, 0, "delete a profile (not the active one, nor default, local or testauth)", NULL},
 	{NULL, NULL, NULL, 0, NULL, NULL},
 };
 
