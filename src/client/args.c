@@ -115,6 +115,10 @@ int args_parse(const char *cmdname, const struct cmd *cmd, int argc, char **argv
 			const char *bad = argv[optind - 1];
 			if (c == ':')
 				fprintf(stderr, "medperf %s: option '%s' needs a value\n", cmdname, bad);
+			else if (optopt >= 1000 && optopt - 1000 < n)
+				/* a known flag given a value: --json=yes */
+				fprintf(stderr, "medperf %s: option '--%s' takes no value\n", cmdname,
+					cmd->opts[optopt - 1000].longname);
 			else if (optopt > 0 && optopt < 256)
 				fprintf(stderr, "medperf %s: unknown option '-%c'\n", cmdname, optopt);
 			else

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +147,18 @@ static int login(struct ctx *c, struct args *a)
 		code = fail(EXIT_USAGE, "this is not a JSON Web Token (three base64url parts)");
 		goto out;
 	}
+	{
+		/* an expired token: say so here, the server would only say "not valid" */
+		json_t *exp = json_object_get(claims, "exp");
+		if (json_is_integer(exp) && json_integer_value(exp) < tm_now_us() / 1000000) {
+			time_t t = (time_t)json_integer_value(exp);
+			struct tm tm;
+			localtime_r(&t, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+			code = fail(EXIT_AUTH, "this token expired at %s: get a new one", when);
+			goto out;
+		}
+	}
 	o.server = profile_str(c->profile, "server");
 	o.ca_file = profile_str(c->profile, "certificate")[0] ? profile_str(c->profile,
 									     "certificate") : NULL;
@@ -166,9 +179,29 @@ static int login(struct ctx *c, struct args *a)
 		code = fail(EXIT_FAIL, "the server did not say who this token belongs to");
 		goto out;
 	}
-	if (want && strcmp(want, email) != 0) {
+	/* as MedPerf, which lower-cases the typed email: the case does not matter */
+	if (want && strcasecmp(want, email) != 0) {
 		code = fail(EXIT_AUTH, "this token belongs to %s, not %s", email, want);
 		goto out;
+	}
+	{
+		/*
+		 * The stored token is per email (MedPerf's layout), so another profile
+		 * logged in as the same user on another server would be left with this
+		 * server's token: refuse rather than break that login silently.
+		 */
+		json_t *profiles = json_object_get(c->config, "profiles"), *p;
+		const char *name;
+		json_object_foreach(profiles, name, p) {
+			json_t *pc = json_object_get(p, "credentials");
+			if (p == c->profile || strcasecmp(profile_str(pc, "email"), email) != 0 ||
+			    strcmp(profile_str(p, "server"), o.server) == 0)
+				continue;
+			code = fail(EXIT_FAIL, "profile '%s' is logged in as %s on %s, and a user has one "
+				    "stored token: log out there first ('medperf --profile %s auth "
+				    "logout')", name, email, profile_str(p, "server"), name);
+			goto out;
+		}
 	}
 	code = write_token(c, email, tok);
 	if (code)

@@ -67,8 +67,8 @@ static int submit(struct ctx *c, struct args *a)
 
 	if (!arg_flag(c, a, "skip-compatibility-tests"))
 		return fail(EXIT_FAIL, "the compatibility test runs the benchmark's containers, "
-			    "which this version of medperf cannot do yet: submit with "
-			    "--skip-compatibility-tests");
+			    "which needs the container runner: this version of medperf does not "
+			    "have it yet (submit with --skip-compatibility-tests)");
 	md = json_pack("{s:b,s:b,s:{}}", "demo_dataset_already_prepared",
 		       arg_flag(c, a, "skip-demo-data-preparation"), "skip_compatibility_tests", 1,
 		       "results");
@@ -105,7 +105,7 @@ static int submit(struct ctx *c, struct args *a)
 /* Reads an allow-list file: one email per line, lower-cased, checked. */
 static int read_emails(const char *file, json_t **out)
 {
-	char *text, *line, *save = NULL;
+	char *text, *line, *next;
 	size_t len;
 	mp_errbuf e;
 	int n = 0;
@@ -113,8 +113,12 @@ static int read_emails(const char *file, json_t **out)
 	if (file_read_all(file, 1 << 20, &text, &len, &e) != 0)
 		return fail(EXIT_FAIL, "%s", e.msg);
 	*out = json_array();
-	for (line = strtok_r(text, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+	/* line by line, blank ones included, so that n is the line number */
+	for (line = text; line && *line; line = next) {
 		char *at, *p;
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		n++;
 		while (isspace((unsigned char)*line))
 			line++;

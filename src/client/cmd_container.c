@@ -36,7 +36,8 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 	struct yaml_doc *doc = NULL;
 	json_t *cfg = NULL, *params = NULL;
 	enum cube_type type;
-	char hash[HASH_HEX], addh[HASH_HEX] = "";
+	/* hash holds a file's hex digest or a DockerImage's "sha256:<hex>" digest */
+	char hash[HASH_HEX + 64], addh[HASH_HEX] = "";
 	mp_errbuf e;
 	int rc;
 
@@ -77,6 +78,10 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 		if (img_hash == NULL) {
 			rc = fail(EXIT_USAGE, "a DockerImage's hash is its registry digest, which "
 				  "needs a container engine to read: give --image-hash sha256:...");
+			goto out;
+		}
+		if (strlen(img_hash) >= sizeof(hash)) {
+			rc = fail(EXIT_USAGE, "--image-hash: '%s' is too long for a digest", img_hash);
 			goto out;
 		}
 		snprintf(hash, sizeof(hash), "%s", img_hash);

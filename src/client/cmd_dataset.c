@@ -137,7 +137,7 @@ static int submit(struct ctx *c, struct args *a)
 	const char *meta = arg(c, a, "metadata_path");
 	int as_prepared = arg_flag(c, a, "submit-as-prepared");
 	int64_t prep_id;
-	char hash[HASH_HEX], absd[PATH_MAX], absl[PATH_MAX], id[32];
+	char hash[HASH_HEX], absd[PATH_MAX], absl[PATH_MAX], absm[PATH_MAX], id[32];
 	struct comms_result r = {0};
 	struct hash_stats hs;
 	json_t *body = NULL, *prep = NULL, *raw;
@@ -155,6 +155,10 @@ static int submit(struct ctx *c, struct args *a)
 		return fail(EXIT_FAIL, "--data_path: cannot find '%s': %s", data, strerror(errno));
 	if (realpath(labels, absl) == NULL)
 		return fail(EXIT_FAIL, "--labels_path: cannot find '%s': %s", labels, strerror(errno));
+	/* checked before anything is sent, as MedPerf does */
+	if (meta && realpath(meta, absm) == NULL)
+		return fail(EXIT_FAIL, "--metadata_path: cannot find '%s': %s", meta,
+			    strerror(errno));
 	if (arg(c, a, "benchmark")) {
 		json_t *b;
 		rc = entity_get(c, &kind_benchmark, arg_int(c, a, "benchmark"), &b);
@@ -214,9 +218,11 @@ static int submit(struct ctx *c, struct args *a)
 		if (rc == EXIT_OK && copy_tree(absl, t) != 0)
 			rc = fail(EXIT_FAIL, "cannot copy the labels into '%s'", t);
 		snprintf(t, sizeof(t), "%s/metadata", dir);
-		if (rc == EXIT_OK && (meta ? copy_tree(meta, t) : mkdirs(t, 0700)) != 0)
+		if (rc == EXIT_OK && (meta ? copy_tree(absm, t) : mkdirs(t, 0700)) != 0)
 			rc = fail(EXIT_FAIL, "cannot copy the metadata into '%s'", t);
 	}
+	if (rc)
+		goto out;
 	if (c->json)
 		print_json(r.body);
 	done_msg(c, "Registered dataset %s '%s' (%llu files, %s)", id,

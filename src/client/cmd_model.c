@@ -115,7 +115,8 @@ static int associate(struct ctx *c, struct args *a)
 					  "skip_compatibility_tests"))) {
 		json_decref(bench);
 		return fail(EXIT_FAIL, "benchmark %lld asks for a compatibility test, which runs "
-			    "containers: this version of medperf cannot run it yet", (long long)bid);
+			    "containers: that needs the container runner, which this version of "
+			    "medperf does not have yet", (long long)bid);
 	}
 	json_decref(bench);
 	body = json_pack("{s:I,s:I,s:s,s:{s:{}}}", "model", (json_int_t)mid, "benchmark",

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client/cli.h"
@@ -36,6 +37,35 @@ static const struct setting {
 
 static const char *const reserved[] = {"default", "local", "testauth", NULL};
 
+/*
+ * Drops profile p's login: its credentials, and the stored token unless
+ * another profile is logged in as the same user (the token is per email).
+ */
+static void forget_login(struct ctx *c, json_t *p)
+{
+	const char *email = json_string_value(json_object_get(json_object_get(p, "credentials"),
+							      "email"));
+	json_t *profiles = json_object_get(c->config, "profiles"), *o;
+	const char *name;
+	char *path;
+
+	if (email == NULL) {
+		json_object_del(p, "credentials");
+		return;
+	}
+	json_object_foreach(profiles, name, o)
+		if (o != p && strcmp(profile_str(json_object_get(o, "credentials"), "email"),
+				     email) == 0) {
+			json_object_del(p, "credentials");
+			return;
+		}
+	path = token_path(c, email);
+	if (path)
+		unlink(path);
+	free(path);
+	json_object_del(p, "credentials");
+}
+
 static int activate(struct ctx *c, struct args *a)
 {
 	const char *name = arg(c, a, "name");
@@ -64,8 +94,11 @@ static int apply_settings(struct ctx *c, struct args *a, json_t *p)
 				    "not '%s'", v);
 		if (strcmp(st->key, "certificate") == 0 && v[0]) {
 			char abs[PATH_MAX];
+			struct stat sb;
 			if (realpath(v, abs) == NULL || access(abs, R_OK) != 0)
 				return fail(EXIT_USAGE, "--certificate: cannot read '%s'", v);
+			if (stat(abs, &sb) != 0 || !S_ISREG(sb.st_mode))
+				return fail(EXIT_USAGE, "--certificate: '%s' is not a file", v);
 			json_object_set_new(p, st->key, json_string(abs));
 			continue;
 		}
@@ -110,19 +143,21 @@ static int create(struct ctx *c, struct args *a)
 
 static int set(struct ctx *c, struct args *a)
 {
-	int any = 0, rc;
+	int any = 0, other, rc;
 
 	for (const struct setting *st = settable; st->opt; st++)
 		any |= arg(c, a, st->opt) != NULL;
 	any |= arg_flag(c, a, "cleanup") || arg_flag(c, a, "no-cleanup");
 	if (!any)
 		return fail(EXIT_USAGE, "nothing to set: give at least one option (see --help)");
-	if (arg(c, a, "server") && strcmp(arg(c, a, "server"), profile_str(c->profile, "server")))
-		/* another server: the login does not carry over */
-		json_object_del(c->profile, "credentials");
+	/* another server: the login does not carry over */
+	other = arg(c, a, "server") && strcmp(arg(c, a, "server"),
+					      profile_str(c->profile, "server"));
 	rc = apply_settings(c, a, c->profile);
 	if (rc)
 		return rc;
+	if (other)
+		forget_login(c, c->profile);
 	if (config_save(c))
 		return EXIT_FAIL;
 	done_msg(c, "Updated profile %s", c->profile_name);
@@ -200,6 +235,7 @@ static int delete(struct ctx *c, struct args *a)
 			return fail(EXIT_USAGE, "Cannot delete reserved profiles (%s)", name);
 	if (active && strcmp(active, name) == 0)
 		return fail(EXIT_USAGE, "Cannot delete a currently activated profile (%s)", name);
+	forget_login(c, json_object_get(profiles, name));
 	json_object_del(profiles, name);
 	if (config_save(c))
 		return EXIT_FAIL;

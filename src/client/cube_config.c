@@ -181,7 +181,10 @@ int cube_config_check(const json_t *cfg, const struct yaml_doc *doc, const char 
 		}
 	}
 	v = json_object_get(cfg, "container_type");
-	tname = v ? json_string_value(v) : "DockerImage";
+	if (v == NULL) /* MedPerf refuses it too: "should contain a 'container_type' field" */
+		return BAD("", "'container_type' is missing (one of DockerImage, DockerArchive, "
+			   "EncryptedDockerArchive, SingularityFile, EncryptedSingularityFile)");
+	tname = json_string_value(v);
 	for (int t = 0; tname && t < CUBE_TYPE_INVALID; t++)
 		if (strcmp(tname, type_names[t]) == 0)
 			*type = (enum cube_type)t;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "client/entity.h"
 #include "core/jsonw.h"
@@ -95,10 +96,47 @@ void entity_print_list(struct ctx *c, const struct entity_kind *k, json_t *items
 	table_free(t);
 }
 
+/*
+ * 1 when item passes the exact-match filters of query ("k=v&k=v", URL-encoded),
+ * compared as the server compares them: booleans as True/False, integers in
+ * decimal, strings as they are. A key the item does not have is no filter.
+ */
+static int query_matches(json_t *item, const char *query)
+{
+	char *q = strdup(query), *save = NULL, *kv;
+	int ok = q != NULL;
+
+	for (kv = q ? strtok_r(q, "&", &save) : NULL; kv && ok; kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '='), *val, num[32];
+		json_t *v;
+		if (eq == NULL)
+			continue;
+		*eq = '\0';
+		v = json_object_get(item, kv);
+		if (v == NULL)
+			continue;
+		val = curl_easy_unescape(NULL, eq + 1, 0, NULL);
+		if (val == NULL) {
+			ok = 0;
+		} else if (json_is_boolean(v)) {
+			ok = strcasecmp(val, json_is_true(v) ? "true" : "false") == 0;
+		} else if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+			ok = strcmp(val, num) == 0;
+		} else {
+			ok = json_is_string(v) && strcmp(val, json_string_value(v)) == 0;
+		}
+		curl_free(val);
+	}
+	free(q);
+	return ok;
+}
+
 int entity_ls(struct ctx *c, const struct entity_kind *k, const char *path)
 {
 	struct comms_result r;
 	json_t *items = NULL;
+	const char *query = strchr(path, '?');
 	int rc;
 
 	rc = comms_list_all(c->comms, path, &items, &r);
@@ -108,6 +146,16 @@ int entity_ls(struct ctx *c, const struct entity_kind *k, const char *path)
 		return rc;
 	}
 	comms_result_release(&r);
+	/* the /me/ lists take no filters (as the original's): apply them here */
+	if (query && strncmp(path, k->me_path, strlen(k->me_path)) == 0) {
+		json_t *kept = json_array(), *it;
+		size_t i;
+		json_array_foreach(items, i, it)
+			if (query_matches(it, query + 1))
+				json_array_append(kept, it);
+		json_decref(items);
+		items = kept;
+	}
 	entity_print_list(c, k, items);
 	json_decref(items);
 	return EXIT_OK;

@@ -1,4 +1,5 @@
 /* fetch.c: resources into the content-addressed cache (see fetch.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +101,14 @@ int fetch_resource(struct ctx *c, const char *what, const char *res, const char 
 		free(dir);
 		return rc;
 	}
-	/* a cached copy that still hashes right is reused */
-	if (expected) {
-		final = cache_path(c, expected);
+	/* a cached copy that still hashes right is reused (the cache names files by their
+	 * lowercase digest; an expected value that is no digest names no file) */
+	if (expected && strlen(expected) == HASH_HEX - 1 &&
+	    strspn(expected, "0123456789abcdefABCDEF") == HASH_HEX - 1) {
+		char lower[HASH_HEX];
+		for (size_t i = 0; i < sizeof(lower); i++)
+			lower[i] = (char)tolower((unsigned char)expected[i]);
+		final = cache_path(c, lower);
 		if (final && access(final, R_OK) == 0 && hash_file(final, hash, &e) == 0 &&
 		    strcasecmp(hash, expected) == 0) {
 			if (path)
@@ -125,8 +131,11 @@ int fetch_resource(struct ctx *c, const char *what, const char *res, const char 
 	if (bar.shown)
 		fputc('\n', stderr);
 	if (rc) {
-		if (r.message[0] && strstr(r.message, "hash mismatch"))
+		if (strncmp(r.message, "hash mismatch ", 14) == 0)
 			rc = fail(EXIT_INTEGRITY, "%s: %s", what, r.message);
+		else if (rc == MP_EIO || rc == MP_ENOMEM) /* here: the cache could not be written */
+			rc = fail(EXIT_FAIL, "%s: %s", what,
+				  r.message[0] ? r.message : "cannot write the download");
 		else
 			rc = fail_comms(&r);
 		comms_result_release(&r);

@@ -75,9 +75,19 @@ static int run(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		}
-		if (!strcmp(argv[i], "--profile") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--profile")) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0' || argv[i + 1][0] == '-') {
+				fprintf(stderr, "medperf: option '--profile' needs a value (a profile "
+					"name)\n");
+				return EXIT_USAGE;
+			}
 			profile = argv[i + 1];
 			i += 2;
+			continue;
+		}
+		if (!strncmp(argv[i], "--profile=", 10) && argv[i][10]) {
+			profile = argv[i] + 10;
+			i++;
 			continue;
 		}
 		fprintf(stderr, "medperf: unknown option '%s'\n\n", argv[i]);
