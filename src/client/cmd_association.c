@@ -127,6 +127,15 @@ static int put_pair(struct ctx *c, struct args *a, json_t *body, const char *don
 		json_decref(body);
 		return rc;
 	}
+	snprintf(path, sizeof(path), "The change to the association of %s %lld and benchmark %lld",
+		 arg(c, a, "dataset") ? "dataset" : "model",
+		 (long long)arg_int(c, a, arg(c, a, "dataset") ? "dataset" : "model"),
+		 (long long)arg_int(c, a, "benchmark"));
+	rc = confirm_send(c, path, body);
+	if (rc) {
+		json_decref(body);
+		return rc;
+	}
 	snprintf(path, sizeof(path), "/%s/%lld/benchmarks/%lld/",
 		 arg(c, a, "dataset") ? "datasets" : "models",
 		 (long long)arg_int(c, a, arg(c, a, "dataset") ? "dataset" : "model"),
@@ -202,12 +211,14 @@ static const struct opt decide_opts[] = {
 	{'t', "training_exp", OPT_INT, "ID", "Training exp UID (not supported yet)", 0},
 	{'d', "dataset", OPT_INT, "ID", "Dataset UID", 0},
 	{'m', "model", OPT_INT, "ID", "Model container UID", 0},
+	{'y', "yes", OPT_FLAG, NULL, "do not ask for confirmation", 0},
 	END,
 };
 static const struct opt prio_opts[] = {
 	{'b', "benchmark", OPT_INT, "ID", "Benchmark UID", 1},
 	{'m', "model", OPT_INT, "ID", "Model container UID", 1},
 	{'p', "priority", OPT_INT, "N", "Priority, an integer (higher runs first)", 1},
+	{'y', "yes", OPT_FLAG, NULL, "do not ask for confirmation", 0},
 	END,
 };
 

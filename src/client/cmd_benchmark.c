@@ -182,6 +182,12 @@ static int policy(struct ctx *c, struct args *a)
 	if (rc == EXIT_OK && json_object_size(body) == 0)
 		rc = fail(EXIT_USAGE, "nothing to change: give a mode or an allow-list file");
 	if (rc == EXIT_OK) {
+		char what[96];
+		snprintf(what, sizeof(what), "The change to benchmark %lld",
+			 (long long)arg_int(c, a, "benchmark"));
+		rc = confirm_send(c, what, body);
+	}
+	if (rc == EXIT_OK) {
 		snprintf(path, sizeof(path), "/benchmarks/%lld/", (long long)arg_int(c, a, "benchmark"));
 		if (comms_request(c->comms, "PUT", path, body, &r) != 0) {
 			rc = fail_comms(&r);
@@ -199,10 +205,17 @@ static int policy(struct ctx *c, struct args *a)
 static int decide(struct ctx *c, struct args *a, const char *status)
 {
 	json_t *body = json_pack("{s:s}", "approval_status", status);
-	struct comms_result r;
+	struct comms_result r = {0};
 	char path[64];
-	int rc = EXIT_OK;
+	int rc;
 
+	snprintf(path, sizeof(path), "The change to benchmark %lld",
+		 (long long)arg_int(c, a, "benchmark"));
+	rc = confirm_send(c, path, body);
+	if (rc) {
+		json_decref(body);
+		return rc;
+	}
 	snprintf(path, sizeof(path), "/benchmarks/%lld/", (long long)arg_int(c, a, "benchmark"));
 	if (comms_request(c->comms, "PUT", path, body, &r) != 0)
 		rc = r.status == 403 ? fail(EXIT_AUTH, "only a platform admin may approve or reject "
@@ -273,10 +286,12 @@ static const struct opt policy_opts[] = {
 	{0, "model_auto_approve_mode", OPT_VALUE, "MODE", "never, always or allowlist", 0},
 	{0, "model_auto_approve_file", OPT_VALUE, "FILE", "allowed model owners, one email "
 	 "per line", 0},
+	{'y', "yes", OPT_FLAG, NULL, "do not ask for confirmation", 0},
 	END,
 };
-static const struct opt bench_opt[] = {
+static const struct opt decide_opts[] = {
 	{'b', "benchmark", OPT_INT, "ID", "the benchmark", 1},
+	{'y', "yes", OPT_FLAG, NULL, "do not ask for confirmation", 0},
 	END,
 };
 static const struct opt run_opts[] = {
@@ -293,9 +308,9 @@ static const struct cmd bench_cmds[] = {
 	 "reference model and the evaluator container. A platform admin then approves it."},
 	{"update_associations_policy", policy, policy_opts, CMD_SERVER | CMD_LOGIN,
 	 "set how dataset and model association requests are approved", NULL},
-	{"approve", approve, bench_opt, CMD_SERVER | CMD_LOGIN, "approve a benchmark "
+	{"approve", approve, decide_opts, CMD_SERVER | CMD_LOGIN, "approve a benchmark "
 	 "(platform admins)", NULL},
-	{"reject", reject, bench_opt, CMD_SERVER | CMD_LOGIN, "reject a benchmark "
+	{"reject", reject, decide_opts, CMD_SERVER | CMD_LOGIN, "reject a benchmark "
 	 "(platform admins)", NULL},
 	{"run", run, run_opts, 0, "run a benchmark's models on a dataset (needs the runner)",
 	 NULL},

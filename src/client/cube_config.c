@@ -143,6 +143,15 @@ static int check_volumes(const json_t *vols, const char *task, const char *kind,
 				   task, kind, key);
 		mp = json_string_value(json_object_get(v, "mount_path"));
 		type = json_string_value(json_object_get(v, "type"));
+		if (mp == NULL && json_object_get(v, "mount_path") != NULL) {
+			ptr_add(ptr, sizeof(ptr), "mount_path");
+			return BAD(ptr, "tasks.%s.%s.%s: mount_path must be a string", task, kind, key);
+		}
+		if (type == NULL && json_object_get(v, "type") != NULL) {
+			ptr_add(ptr, sizeof(ptr), "type");
+			return BAD(ptr, "tasks.%s.%s.%s: type must be a string (file or directory)",
+				   task, kind, key);
+		}
 		if (mp == NULL)
 			return BAD(ptr, "tasks.%s.%s.%s has no mount_path", task, kind, key);
 		if (mp[0] != '/')

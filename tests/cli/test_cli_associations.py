@@ -27,6 +27,7 @@ def failed(r, code, *parts):
     for p in parts:
         assert p in r.stderr, f"{p!r} not in stderr:\n{r.stderr}"
     assert r.stdout == "", r.stdout
+    return r
 
 
 def ok(r):
@@ -130,7 +131,7 @@ def test_ls_latest_request_per_pair(cli, srv, f, bench):
     assert [str(d["id"]), str(bench["id"]), str(do.id), "PENDING"] in [cells(x)
                                                                         for x in lines[1:]]
     # 2. the benchmark owner approves with the CLI
-    ok(cli("abo").run("association", "approve", "-b", str(bench["id"]), "-d", str(d["id"])))
+    ok(cli("abo").run("association", "approve", "-y", "-b", str(bench["id"]), "-d", str(d["id"])))
     assert latest(bo, "dataset", *key)["approval_status"] == "APPROVED"
     rows = shown(cli("ado"))
     assert len(rows) == 1 and rows[0]["approval_status"] == "APPROVED"
@@ -173,26 +174,38 @@ def test_ls_models_and_other_users(cli, srv, f, bench):
 
 def test_other_party_approves_model(cli, srv, f, bench):
     m, _ = request_model(srv, f, bench)
-    r = ok(cli("abo").run("association", "approve", "-b", str(bench["id"]), "-m", str(m["id"])))
+    r = ok(cli("abo").run("association", "approve", "-y", "-b", str(bench["id"]), "-m", str(m["id"])))
     assert str(m["id"]) in r.stdout
     row = latest(srv.user("abo"), "model", m["id"], bench["id"])
     assert row["approval_status"] == "APPROVED" and row["approved_at"] is not None
 
 
+def test_decisions_ask_first(cli, srv, f, bench):
+    """Without -y and without a terminal to ask on, nothing is sent (exit 7)."""
+    d, _ = request_dataset(srv, f, bench)
+    for cmd in ("approve", "reject"):
+        r = failed(cli("abo").run("association", cmd, "-b", str(bench["id"]), "-d", str(d["id"]),
+                                  input=""), 7, "nothing was sent")
+        assert "approval_status: " + ("APPROVED" if cmd == "approve" else "REJECTED") in r.stderr
+        assert "use -y" in r.stderr
+    assert latest(srv.user("abo"), "dataset", d["id"], bench["id"])["approval_status"] \
+        == "PENDING"
+
+
 def test_other_party_rejects(cli, srv, f, bench):
     d, _ = request_dataset(srv, f, bench)
-    ok(cli("abo").run("association", "reject", "-b", str(bench["id"]), "-d", str(d["id"])))
+    ok(cli("abo").run("association", "reject", "-y", "-b", str(bench["id"]), "-d", str(d["id"])))
     assert latest(srv.user("abo"), "dataset", d["id"], bench["id"])["approval_status"] \
         == "REJECTED"
     m, _ = request_model(srv, f, bench)
-    ok(cli("abo").run("association", "reject", "-b", str(bench["id"]), "-m", str(m["id"])))
+    ok(cli("abo").run("association", "reject", "-y", "-b", str(bench["id"]), "-m", str(m["id"])))
     assert latest(srv.user("abo"), "model", m["id"], bench["id"])["approval_status"] \
         == "REJECTED"
 
 
 def test_initiator_cannot_approve(cli, srv, f, bench):
     d, _ = request_dataset(srv, f, bench)
-    r = cli("ado").run("association", "approve", "-b", str(bench["id"]), "-d", str(d["id"]))
+    r = cli("ado").run("association", "approve", "-y", "-b", str(bench["id"]), "-d", str(d["id"]))
     failed(r, 3, SAME_USER)
     assert latest(srv.user("ado"), "dataset", d["id"], bench["id"])["approval_status"] \
         == "PENDING"
@@ -202,24 +215,24 @@ def test_initiator_cannot_approve(cli, srv, f, bench):
     m = f.model(mo)
     row = f.model_assoc(bo, m["id"], bench["id"])
     assert row["approval_status"] == "PENDING"
-    failed(cli("abo").run("association", "approve", "-b", str(bench["id"]), "-m",
+    failed(cli("abo").run("association", "approve", "-y", "-b", str(bench["id"]), "-m",
                           str(m["id"])), 3, SAME_USER)
     assert latest(bo, "model", m["id"], bench["id"])["approval_status"] == "PENDING"
-    ok(cli("amo").run("association", "approve", "-b", str(bench["id"]), "-m", str(m["id"])))
+    ok(cli("amo").run("association", "approve", "-y", "-b", str(bench["id"]), "-m", str(m["id"])))
     assert latest(bo, "model", m["id"], bench["id"])["approval_status"] == "APPROVED"
 
 
 def test_initiator_may_withdraw(cli, srv, f, bench):
     d, _ = request_dataset(srv, f, bench)
-    ok(cli("ado").run("association", "reject", "-b", str(bench["id"]), "-d", str(d["id"])))
+    ok(cli("ado").run("association", "reject", "-y", "-b", str(bench["id"]), "-d", str(d["id"])))
     assert latest(srv.user("ado"), "dataset", d["id"], bench["id"])["approval_status"] \
         == "REJECTED"
 
 
 def test_decided_request_cannot_be_decided_again(cli, srv, f, bench):
     d, _ = request_dataset(srv, f, bench)
-    ok(cli("abo").run("association", "approve", "-b", str(bench["id"]), "-d", str(d["id"])))
-    failed(cli("abo").run("association", "approve", "-b", str(bench["id"]), "-d", str(d["id"])),
+    ok(cli("abo").run("association", "approve", "-y", "-b", str(bench["id"]), "-d", str(d["id"])))
+    failed(cli("abo").run("association", "approve", "-y", "-b", str(bench["id"]), "-d", str(d["id"])),
            3, "pending")
     assert len(pair_rows(srv.user("abo"), "dataset", d["id"], bench["id"])) == 1
 
@@ -247,10 +260,10 @@ def test_approve_reject_flag_checks(cli, srv, f, bench, cmd):
 def test_approve_without_request_or_by_stranger(cli, srv, f, bench):
     do = srv.user("ado")
     d = f.dataset(do, bench["data_preparation_mlcube"])
-    failed(cli("abo").run("association", "approve", "-b", str(bench["id"]), "-d",
+    failed(cli("abo").run("association", "approve", "-y", "-b", str(bench["id"]), "-d",
                           str(d["id"])), 3, "No dataset association found")
     d2, _ = request_dataset(srv, f, bench)
-    failed(cli("stranger").run("association", "approve", "-b", str(bench["id"]), "-d",
+    failed(cli("stranger").run("association", "approve", "-y", "-b", str(bench["id"]), "-d",
                                str(d2["id"])), 4)
     assert latest(do, "dataset", d2["id"], bench["id"])["approval_status"] == "PENDING"
 
@@ -263,10 +276,10 @@ def test_set_priority_on_approved_model(cli, srv, f, bench):
     assert bo.put(f"/models/{m['id']}/benchmarks/{bench['id']}/",
                   {"approval_status": "APPROVED"}).status_code == 200
     c = cli("abo")
-    ok(c.run("association", "set_priority", "-b", str(bench["id"]), "-m", str(m["id"]),
+    ok(c.run("association", "set_priority", "-y", "-b", str(bench["id"]), "-m", str(m["id"]),
              "-p", "7"))
     assert latest(bo, "model", m["id"], bench["id"])["priority"] == 7
-    ok(c.run("association", "set_priority", "-b", str(bench["id"]), "-m", str(m["id"]),
+    ok(c.run("association", "set_priority", "-y", "-b", str(bench["id"]), "-m", str(m["id"]),
              "-p", "-3"))
     assert latest(bo, "model", m["id"], bench["id"])["priority"] == -3
     # only the priority changed: still one row, approved
@@ -280,15 +293,15 @@ def test_set_priority_needs_an_approved_model(cli, srv, f, bench):
     b = str(bench["id"])
     # pending
     m, _ = request_model(srv, f, bench)
-    failed(c.run("association", "set_priority", "-b", b, "-m", str(m["id"]), "-p", "2"), 1,
+    failed(c.run("association", "set_priority", "-y", "-b", b, "-m", str(m["id"]), "-p", "2"), 1,
            NOT_ASSOCIATED)
     assert latest(bo, "model", m["id"], bench["id"])["priority"] == 0
     # never asked
     lone = f.model(srv.user("amo"))
-    failed(c.run("association", "set_priority", "-b", b, "-m", str(lone["id"]), "-p", "2"), 1,
+    failed(c.run("association", "set_priority", "-y", "-b", b, "-m", str(lone["id"]), "-p", "2"), 1,
            NOT_ASSOCIATED)
     # no such model
-    failed(c.run("association", "set_priority", "-b", b, "-m", "545454", "-p", "2"), 1,
+    failed(c.run("association", "set_priority", "-y", "-b", b, "-m", "545454", "-p", "2"), 1,
            NOT_ASSOCIATED)
     # approved, then revoked: the latest row decides
     m2, _ = request_model(srv, f, bench)
@@ -297,7 +310,7 @@ def test_set_priority_needs_an_approved_model(cli, srv, f, bench):
     r = bo.post("/models/benchmarks/", {"model": m2["id"], "benchmark": bench["id"],
                                         "approval_status": "REJECTED", "metadata": {}})
     assert r.status_code == 201, r.text
-    failed(c.run("association", "set_priority", "-b", b, "-m", str(m2["id"]), "-p", "2"), 1,
+    failed(c.run("association", "set_priority", "-y", "-b", b, "-m", str(m2["id"]), "-p", "2"), 1,
            NOT_ASSOCIATED)
     assert [x["priority"] for x in pair_rows(bo, "model", m2["id"], bench["id"])] == [0, 0]
 
@@ -307,13 +320,13 @@ def test_set_priority_options(cli, srv, f, bench):
     b = str(bench["id"])
     for args in (["-b", b, "-m", "1"], ["-b", b, "-p", "1"], ["-m", "1", "-p", "1"],
                  ["-b", b, "-m", "1", "-p", "high"]):
-        r = c.run("association", "set_priority", *args)
+        r = c.run("association", "set_priority", "-y", *args)
         assert r.returncode == 2 and r.stdout == "", r.stderr
     # the model owner may not read the benchmark's models
     m, _ = request_model(srv, f, bench)
     assert srv.user("abo").put(f"/models/{m['id']}/benchmarks/{b}/",
                                {"approval_status": "APPROVED"}).status_code == 200
-    failed(cli("amo").run("association", "set_priority", "-b", b, "-m", str(m["id"]), "-p", "9"),
+    failed(cli("amo").run("association", "set_priority", "-y", "-b", b, "-m", str(m["id"]), "-p", "9"),
            4)
     assert latest(srv.user("abo"), "model", m["id"], bench["id"])["priority"] == 0
 
@@ -321,7 +334,7 @@ def test_set_priority_options(cli, srv, f, bench):
 def test_not_logged_in(cli):
     c = cli.fresh("anon-assoc")
     failed(c.run("association", "ls", "-b", "-d"), 4)
-    failed(c.run("association", "approve", "-b", "1", "-d", "1"), 4)
+    failed(c.run("association", "approve", "-y", "-b", "1", "-d", "1"), 4)
 
 
 def test_json_is_the_only_output(cli, srv, f, bench):

@@ -38,6 +38,7 @@ def failed(r, code, *parts):
     for p in parts:
         assert p in r.stderr, f"{p!r} not in stderr:\n{r.stderr}"
     assert r.stdout == "", r.stdout
+    return r
 
 
 def ok(r):
@@ -385,7 +386,7 @@ def pbench(srv, f):
 
 
 def policy(c, bench, *args):
-    return c.run("benchmark", "update_associations_policy", "-b", str(bench["id"]), *args)
+    return c.run("benchmark", "update_associations_policy", "-y", "-b", str(bench["id"]), *args)
 
 
 @pytest.mark.parametrize("given,stored", [("always", "ALWAYS"), ("AllowList", "ALLOWLIST"),
@@ -452,12 +453,12 @@ def test_policy_errors(cli, srv, pbench, tmp_path):
            "--model_auto_approve_mode")
     missing = str(tmp_path / "missing.txt")
     failed(policy(c, pbench, "--model_auto_approve_file", missing), 1, missing)
-    usage(c.run("benchmark", "update_associations_policy", "--dataset_auto_approve_mode",
+    usage(c.run("benchmark", "update_associations_policy", "-y", "--dataset_auto_approve_mode",
                 "ALWAYS"), "--benchmark")
     # someone else's benchmark: the server refuses (403: 4)
     failed(policy(cli("intruder"), pbench, "--dataset_auto_approve_mode", "ALWAYS"), 4)
     # a missing benchmark: the server does not tell non-owners what exists (403: 4)
-    failed(c.run("benchmark", "update_associations_policy", "-b", "565656",
+    failed(c.run("benchmark", "update_associations_policy", "-y", "-b", "565656",
                  "--dataset_auto_approve_mode", "ALWAYS"), 4)
     assert get_bench(srv.user("pol"), pbench["id"]) == before
 
@@ -469,24 +470,39 @@ def test_admin_approves_and_rejects(cli, srv, f):
     b1 = f.benchmark(srv.user("appr1"), approve=False)
     b2 = f.benchmark(srv.user("appr2"), approve=False)
     assert b1["approval_status"] == "PENDING"
-    r = ok(admin.run("benchmark", "approve", "-b", str(b1["id"])))
+    r = ok(admin.run("benchmark", "approve", "-y", "-b", str(b1["id"])))
     assert "APPROVED" in r.stdout
     got = get_bench(srv.user("appr1"), b1["id"])
     assert got["approval_status"] == "APPROVED" and got["approved_at"] is not None
-    ok(admin.run("benchmark", "reject", "-b", str(b2["id"])))
+    ok(admin.run("benchmark", "reject", "-y", "-b", str(b2["id"])))
     assert get_bench(srv.user("appr2"), b2["id"])["approval_status"] == "REJECTED"
     # a decided benchmark cannot be decided again: the server says why
-    failed(admin.run("benchmark", "approve", "-b", str(b2["id"])), 3, "pending")
+    failed(admin.run("benchmark", "approve", "-y", "-b", str(b2["id"])), 3, "pending")
     assert get_bench(srv.user("appr2"), b2["id"])["approval_status"] == "REJECTED"
-    failed(admin.run("benchmark", "approve", "-b", "777777"), 3)
+    failed(admin.run("benchmark", "approve", "-y", "-b", "777777"), 3)
+
+
+def test_decisions_and_policy_ask_first(cli, srv, f):
+    """Without -y and without a terminal to ask on, nothing is sent (exit 7)."""
+    admin = cli("admin", admin=True)
+    b = f.benchmark(srv.user("ask1"), approve=False)
+    for cmd in ("approve", "reject"):
+        r = failed(admin.run("benchmark", cmd, "-b", str(b["id"]), input=""), 7,
+                   "nothing was sent")
+        assert "approval_status: " in r.stderr and "use -y" in r.stderr
+    assert get_bench(srv.user("ask1"), b["id"])["approval_status"] == "PENDING"
+    r = failed(cli("ask1").run("benchmark", "update_associations_policy", "-b", str(b["id"]),
+                               "--dataset_auto_approve_mode", "always", input=""), 7)
+    assert "dataset_auto_approval_mode: ALWAYS" in r.stderr
+    assert get_bench(srv.user("ask1"), b["id"])["dataset_auto_approval_mode"] == "NEVER"
 
 
 @pytest.mark.parametrize("who", ["owner", "stranger"])
 def test_non_admin_cannot_approve_or_reject(cli, srv, f, who):
     b = f.benchmark(srv.user(f"na-{who}"), approve=False)
     c = cli(f"na-{who}" if who == "owner" else "stranger")
-    failed(c.run("benchmark", "approve", "-b", str(b["id"])), 4, "admin")
-    failed(c.run("benchmark", "reject", "-b", str(b["id"])), 4, "admin")
+    failed(c.run("benchmark", "approve", "-y", "-b", str(b["id"])), 4, "admin")
+    failed(c.run("benchmark", "reject", "-y", "-b", str(b["id"])), 4, "admin")
     got = get_bench(srv.user(f"na-{who}"), b["id"])
     assert got["approval_status"] == "PENDING" and got["approved_at"] is None
 

@@ -461,6 +461,12 @@ CONFIG_ERRORS = [
      "      data_path: {type: directory}\n", 6, "mount_path"),
     ("volume-without-type", HEAD + "  prepare:\n    input_volumes:\n"
      "      data_path:\n        mount_path: /d\n", 6, "type"),
+    ("mount-path-not-a-string", HEAD + "  prepare:\n    input_volumes:\n"
+     "      data_path:\n        type: directory\n        mount_path: [/d]\n", 8,
+     "mount_path must be a string"),
+    ("type-not-a-string", HEAD + "  prepare:\n    input_volumes:\n"
+     "      data_path:\n        type: {a: 1}\n        mount_path: /d\n", 7,
+     "type must be a string"),
     ("volume-bad-type", HEAD + "  prepare:\n    input_volumes:\n"
      "      data_path:\n        mount_path: /d\n        type: socket\n", 6, "socket"),
     ("relative-mount-path", HEAD + "  evaluate:\n    input_volumes:\n"

@@ -346,13 +346,13 @@ def test_options_table_parser_finds_options():
     (("benchmark", "ls", "--bogus"), ["unknown option '--bogus'"]),
     (("benchmark", "ls", "-Z"), ["unknown option '-Z'"]),
     (("--bogus", "benchmark", "ls"), ["unknown option '--bogus'"]),
-    (("benchmark", "approve"), ["missing option --benchmark"]),
+    (("benchmark", "approve", "-y"), ["missing option --benchmark"]),
     (("benchmark", "submit", "-n", "x"), ["missing option --description"]),
     (("profile", "activate"), ["missing NAME"]),
     (("benchmark", "ls", "--name"), ["option '--name' needs a value"]),
-    (("benchmark", "approve", "-b"), ["option '-b' needs a value"]),
-    (("benchmark", "approve", "-b", "x"), ["--benchmark needs a whole number, not 'x'"]),
-    (("association", "set_priority", "-b", "1", "-m", "2", "-p", "high"),
+    (("benchmark", "approve", "-y", "-b"), ["option '-b' needs a value"]),
+    (("benchmark", "approve", "-y", "-b", "x"), ["--benchmark needs a whole number, not 'x'"]),
+    (("association", "set_priority", "-y", "-b", "1", "-m", "2", "-p", "high"),
      ["--priority needs a whole number, not 'high'"]),
     (("profile", "set", "--infer_timeout", "soon"),
      ["--infer_timeout needs a whole number, not 'soon'"]),
@@ -477,23 +477,23 @@ def test_401_token_of_another_server(cli, srv, tmp_path_factory):
 def test_403_non_admin_approves_benchmark(cli, srv, world):
     b = world["pending"]["id"]
     for name in ("bo", "mo"):  # the owner is no admin either
-        r = cli(name).run("benchmark", "approve", "-b", str(b))
+        r = cli(name).run("benchmark", "approve", "-y", "-b", str(b))
         assert r.returncode == 4, r.stderr
         assert "only a platform admin" in r.stderr
-        r = cli(name).run("benchmark", "reject", "-b", str(b))
+        r = cli(name).run("benchmark", "reject", "-y", "-b", str(b))
         assert r.returncode == 4
     api = world["api"]["bo"].get(f"/benchmarks/{b}/")
     assert api.json()["approval_status"] == "PENDING"
     # the admin can
     adm = cli("admin", admin=True)
-    r = adm.run("benchmark", "approve", "-b", str(b))
+    r = adm.run("benchmark", "approve", "-y", "-b", str(b))
     assert r.returncode == 0, r.stderr
     assert world["api"]["bo"].get(f"/benchmarks/{b}/").json()["approval_status"] == "APPROVED"
 
 
 def test_403_server_message(cli, world):
     b = world["benchmark"]["id"]
-    r = cli("mo").run("benchmark", "update_associations_policy", "-b", str(b),
+    r = cli("mo").run("benchmark", "update_associations_policy", "-y", "-b", str(b),
                       "--dataset_auto_approve_mode", "always")
     assert r.returncode == 4, r.stderr
     assert "permission" in r.stderr

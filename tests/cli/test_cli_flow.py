@@ -139,12 +139,12 @@ def test_full_registration_path_as_the_four_roles(cli, srv, tmp_path):
     assert bo.json("association", "ls", "-b", "-m") == []
 
     # ---- 3. Only a platform admin approves it ---------------------------------------------
-    r = bo.run("benchmark", "approve", "-b", b)
+    r = bo.run("benchmark", "approve", "-y", "-b", b)
     assert r.returncode == 4, r.stderr
     assert "medperf: error: only a platform admin may approve" in r.stderr
     assert bo.json("benchmark", "view", b)["approval_status"] == "PENDING"
 
-    r = admin.run("benchmark", "approve", "-b", b, check=True)
+    r = admin.run("benchmark", "approve", "-y", "-b", b, check=True)
     assert "APPROVED" in r.stdout
     assert api_admin.get(f"/benchmarks/{b}/").json()["approval_status"] == "APPROVED"
     assert api_admin.get(f"/benchmarks/{b}/").json()["approved_at"] is not None
@@ -178,7 +178,7 @@ def test_full_registration_path_as_the_four_roles(cli, srv, tmp_path):
     assert (model["id"], bench["id"]) in {(a["model"], a["benchmark"]) for a in theirs}
 
     # ---- 5. The committee approves the association ----------------------------------------
-    bo.run("association", "approve", "-b", b, "-m", m, check=True)
+    bo.run("association", "approve", "-y", "-b", b, "-m", m, check=True)
     rows = api_admin.get(f"/benchmarks/{b}/models/").json()["results"]
     assert {(x["model"], x["approval_status"]) for x in rows} >= {(model["id"], "APPROVED")}
 
@@ -247,7 +247,7 @@ def test_only_an_admin_approves_or_rejects_a_benchmark(cli, srv, role):
     b = str(found[0]["id"])
     before = admin.get(f"/benchmarks/{b}/").json()["approval_status"]
     for action in ("reject", "approve"):
-        r = cli(role).run("benchmark", action, "-b", b)
+        r = cli(role).run("benchmark", action, "-y", "-b", b)
         assert r.returncode == 4, (r.returncode, r.stderr)
         assert "medperf: error: only a platform admin may approve or reject" in r.stderr
     assert admin.get(f"/benchmarks/{b}/").json()["approval_status"] == before

@@ -268,7 +268,7 @@ def skip_bench(cli, srv, f):
     ok(c.run("benchmark", "submit", "-n", name, "-d", "for associations", "-p", str(prep),
              "-m", str(ref), "-e", str(ev), "--skip-compatibility-tests", "--operational", "-y"))
     b = by_name(bo, "/benchmarks/", name)[0]
-    ok(cli("admin", admin=True).run("benchmark", "approve", "-b", str(b["id"])))
+    ok(cli("admin", admin=True).run("benchmark", "approve", "-y", "-b", str(b["id"])))
     return bo.get(f"/benchmarks/{b['id']}/").json()
 
 
