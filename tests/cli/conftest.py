@@ -6,11 +6,18 @@ configuration folder of their own.
   cli     Cli factory: cli("bo") is a logged-in client of user bo@example.org;
           cli("admin", admin=True) a platform admin; cli.fresh("x") one that
           is set up (profile, pinned certificate) but not logged in
+  admin_api, f   the platform admin straight to the API, and a Factory using it
+  web     a plain HTTP server on 127.0.0.1: (folder it serves, base URL, paths asked)
+
+Shared checks and file helpers are in clitools.py.
 """
+import functools
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -104,3 +111,36 @@ def srv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cli(srv, tmp_path_factory):
     return CliFactory(srv, str(tmp_path_factory.mktemp("users")))
+
+
+@pytest.fixture(scope="module")
+def admin_api(srv):
+    """The platform admin, straight to the API (for setting up and checking)."""
+    return srv.user("admin", admin=True)
+
+
+@pytest.fixture(scope="module")
+def f(srv, admin_api):
+    """A Factory (tests/api/factory.py) making entities through the API."""
+    from factory import Factory
+    return Factory(srv, admin_api)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """A local HTTP server on 127.0.0.1 serving a folder: (folder, base URL, requests seen)."""
+    root = tmp_path_factory.mktemp("www")
+    seen = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            seen.append(self.path)
+
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    th = threading.Thread(target=httpd.serve_forever, daemon=True)
+    th.start()
+    yield str(root), f"http://127.0.0.1:{httpd.server_address[1]}", seen
+    httpd.shutdown()
+    th.join(timeout=10)
+    httpd.server_close()

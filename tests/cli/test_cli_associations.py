@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from factory import Factory
+from clitools import cells, failed, ok
 
 ONE_EXPERIMENT = "One training experiment or a benchmark flag must be provided"
 ONE_COMPONENT = "One dataset or model flag must be provided"
@@ -20,29 +20,6 @@ NOT_ASSOCIATED = "The given model doesn't exist or is not associated with the be
 
 
 # ---------------------------------------------------------------- helpers
-
-def failed(r, code, *parts):
-    assert r.returncode == code, f"exit {r.returncode}, wanted {code}\n{r.stdout}\n{r.stderr}"
-    assert "medperf: error: " in r.stderr, r.stderr
-    for p in parts:
-        assert p in r.stderr, f"{p!r} not in stderr:\n{r.stderr}"
-    assert r.stdout == "", r.stdout
-    return r
-
-
-def ok(r):
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-    return r
-
-
-def cells(line):
-    return [x.strip() for x in line.split("  ") if x.strip()]
-
-
-@pytest.fixture(scope="module")
-def f(srv):
-    return Factory(srv, srv.user("admin", admin=True))
-
 
 @pytest.fixture(scope="module")
 def bench(srv, f):

@@ -5,46 +5,18 @@ allow-list files), approve/reject by an admin and by others, run. The
 server's state is read back through the API after each command.
 """
 import json
-import os
 
 import pytest
 import yaml
 
-from factory import Factory, uniq
+from factory import uniq
+from clitools import failed, local_file, ok, write
 
 BENCH_HEADER = ["UID", "Name", "Description", "Data Preparation Container", "State",
                 "Approval Status", "Registered"]
 
 
 # ---------------------------------------------------------------- helpers
-
-def srv_dir(srv):
-    return srv.url.split("//", 1)[1].replace(".", "_").replace(":", "_")
-
-
-def local_file(c, kind, ident, name):
-    return os.path.join(c.home, ".medperf", kind, srv_dir(c.srv), str(ident), name)
-
-
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return str(path)
-
-
-def failed(r, code, *parts):
-    assert r.returncode == code, f"exit {r.returncode}, wanted {code}\n{r.stdout}\n{r.stderr}"
-    assert "medperf: error: " in r.stderr, r.stderr
-    for p in parts:
-        assert p in r.stderr, f"{p!r} not in stderr:\n{r.stderr}"
-    assert r.stdout == "", r.stdout
-    return r
-
-
-def ok(r):
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-    return r
-
 
 def usage(r, *parts):
     """A usage error (2) that names the options concerned."""
@@ -64,16 +36,6 @@ def get_bench(client, bid):
     r = client.get(f"/benchmarks/{bid}/")
     assert r.status_code == 200, r.text
     return r.json()
-
-
-@pytest.fixture(scope="module")
-def admin_api(srv):
-    return srv.user("admin", admin=True)
-
-
-@pytest.fixture(scope="module")
-def f(srv, admin_api):
-    return Factory(srv, admin_api)
 
 
 @pytest.fixture(scope="module")

@@ -6,123 +6,22 @@ task registered as a model, ls/view and pagination. The server's state is
 read back through the API after each command. (`medperf model`:
 test_cli_models.py.)
 """
-import functools
 import hashlib
-import http.server
 import io
 import json
 import os
 import stat
 import tarfile
-import threading
 
 import pytest
 import yaml
 
-from factory import Factory, sha, uniq
-
-
-def ihash():
-    """A fresh DockerImage digest: the server wants (image hash, config, parameters,
-    additional files hash) unique, so each submission gets its own."""
-    return "sha256:" + sha()
-
-
-PREP_CFG = """\
-container_type: DockerImage
-image: example/prep:1.0
-tasks:
-  prepare:
-    run_args:
-      command: python3 /project/prepare.py
-    input_volumes:
-      data_path: {mount_path: /mlcommons/volumes/raw_data, type: directory}
-      labels_path: {mount_path: /mlcommons/volumes/raw_labels, type: directory}
-      parameters_file: {mount_path: /mlcommons/volumes/parameters.yaml, type: file}
-    output_volumes:
-      output_path: {mount_path: /mlcommons/volumes/data, type: directory}
-      output_labels_path: {mount_path: /mlcommons/volumes/labels, type: directory}
-  sanity_check:
-    input_volumes:
-      data_path: {mount_path: /mlcommons/volumes/data, type: directory}
-      labels_path: {mount_path: /mlcommons/volumes/labels, type: directory}
-  statistics:
-    input_volumes:
-      data_path: {mount_path: /mlcommons/volumes/data, type: directory}
-      labels_path: {mount_path: /mlcommons/volumes/labels, type: directory}
-    output_volumes:
-      output_path: {mount_path: /mlcommons/volumes/statistics.yaml, type: file}
-"""
-
-EVAL_TASKS = """\
-tasks:
-  evaluate:
-    input_volumes:
-      predictions: {mount_path: /mlcommons/volumes/predictions, type: directory}
-      labels: {mount_path: /mlcommons/volumes/labels, type: directory}
-    output_volumes:
-      output_path: {mount_path: /mlcommons/volumes/results.yaml, type: file}
-"""
-
-INFER_TASKS = """\
-tasks:
-  infer:
-    run_args:
-      command: [python3, /project/infer.py]
-      environment: {THREADS: "2"}
-    input_volumes:
-      data_path: {mount_path: /mlcommons/volumes/data, type: directory}
-      additional_files: {mount_path: /mlcommons/volumes/additional_files, type: directory}
-    output_volumes:
-      output_path: {mount_path: /mlcommons/volumes/predictions, type: directory}
-"""
-
-INFER_CFG = "container_type: DockerImage\nimage: example/model:2\n" + INFER_TASKS
+from factory import uniq
+from clitools import (by_name, EVAL_TASKS, failed, ihash, INFER_CFG, local_file,
+                      ok, PREP_CFG, sha256_file, write)
 
 
 # ---------------------------------------------------------------- helpers
-
-def srv_dir(srv):
-    """MedPerf's per-server folder name: the URL without its scheme, '.' and ':' -> '_'."""
-    return srv.url.split("//", 1)[1].replace(".", "_").replace(":", "_")
-
-
-def local_file(c, kind, ident, name):
-    return os.path.join(c.home, ".medperf", kind, srv_dir(c.srv), str(ident), name)
-
-
-def write(path, text):
-    mode = "wb" if isinstance(text, bytes) else "w"
-    with open(path, mode) as f:
-        f.write(text)
-    return str(path)
-
-
-def sha256_file(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-def failed(r, code, *parts):
-    """r exited with code, one error line on stderr holding every part, nothing on stdout."""
-    assert r.returncode == code, f"exit {r.returncode}, wanted {code}\n{r.stdout}\n{r.stderr}"
-    assert "medperf: error: " in r.stderr, r.stderr
-    for p in parts:
-        assert p in r.stderr, f"{p!r} not in stderr:\n{r.stderr}"
-    assert r.stdout == "", r.stdout
-
-
-def ok(r):
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-    return r
-
-
-def by_name(client, path, name):
-    """Rows of path (a server list) with that name."""
-    r = client.get(path, params={"name": name, "limit": 1000})
-    assert r.status_code == 200, r.text
-    return [x for x in r.json()["results"] if x["name"] == name]
-
 
 def all_rows(client, path, **params):
     """Every row of a server list, following `next` (pages of 10)."""
@@ -145,31 +44,6 @@ def make_tarball(path, files):
             info.size = len(data)
             t.addfile(info, io.BytesIO(data))
     return write(path, buf.getvalue())
-
-
-@pytest.fixture(scope="module")
-def f(srv):
-    return Factory(srv, srv.user("admin", admin=True))
-
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    """A local HTTP server on 127.0.0.1 serving a folder: (folder, base URL, requests seen)."""
-    root = tmp_path_factory.mktemp("www")
-    seen = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            seen.append(self.path)
-
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-    th = threading.Thread(target=httpd.serve_forever, daemon=True)
-    th.start()
-    yield str(root), f"http://127.0.0.1:{httpd.server_address[1]}", seen
-    httpd.shutdown()
-    th.join(timeout=10)
-    httpd.server_close()
 
 
 # ---------------------------------------------------------------- container submit: success

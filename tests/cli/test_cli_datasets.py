@@ -12,45 +12,14 @@ import os
 import pytest
 import yaml
 
-from factory import Factory, uniq
+from factory import uniq
+from clitools import cells, failed, local_dir, ok, srv_dir, write
 
 DATASET_HEADER = ["UID", "Name", "Data Preparation Container UID", "State", "Status", "Owner"]
 RESULT_HEADER = ["UID", "Name", "Benchmark", "Model", "Dataset", "Executed", "Finalized"]
 
 
 # ---------------------------------------------------------------- helpers
-
-def srv_dir(srv):
-    return srv.url.split("//", 1)[1].replace(".", "_").replace(":", "_")
-
-
-def local_dir(c, kind, ident):
-    return os.path.join(c.home, ".medperf", kind, srv_dir(c.srv), str(ident))
-
-
-def write(path, data):
-    os.makedirs(os.path.dirname(str(path)), exist_ok=True)
-    with open(path, "wb" if isinstance(data, bytes) else "w") as f:
-        f.write(data)
-    return str(path)
-
-
-def failed(r, code, *parts):
-    assert r.returncode == code, f"exit {r.returncode}, wanted {code}\n{r.stdout}\n{r.stderr}"
-    assert "medperf: error: " in r.stderr, r.stderr
-    for p in parts:
-        assert p in r.stderr, f"{p!r} not in stderr:\n{r.stderr}"
-    assert r.stdout == "", r.stdout
-
-
-def ok(r):
-    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
-    return r
-
-
-def cells(line):
-    return [x.strip() for x in line.split("  ") if x.strip()]
-
 
 def folders_hash(*paths):
     """MedPerf's folder hash (reference 2.5), computed independently: the sha256
@@ -74,16 +43,6 @@ def my_datasets(client):
 
 def named(client, name):
     return [d for d in my_datasets(client) if d["name"] == name]
-
-
-@pytest.fixture(scope="module")
-def admin_api(srv):
-    return srv.user("admin", admin=True)
-
-
-@pytest.fixture(scope="module")
-def f(srv, admin_api):
-    return Factory(srv, admin_api)
 
 
 @pytest.fixture(scope="module")

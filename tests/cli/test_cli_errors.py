@@ -22,7 +22,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
 
 from factory import Factory, uniq
 from server import ROOT, SANITIZED, Server

@@ -16,6 +16,7 @@ import hashlib
 import os
 
 import pytest
+from clitools import write
 
 IMAGE_HASH = "sha256:" + "ab" * 32
 MODEL_IMAGE_HASH = "sha256:" + "cd" * 32
@@ -70,13 +71,6 @@ tasks:
     output_volumes:
       output_path: {volume("/mlcommons/volumes/results/results.yaml", "file")}
 """
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def ids(items):
