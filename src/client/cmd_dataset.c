@@ -131,6 +131,12 @@ static int copy_tree(const char *src, const char *dst)
 	return rc;
 }
 
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static int submit(struct ctx *c, struct args *a)
 {
 	const char *data = arg(c, a, "data_path"), *labels = arg(c, a, "labels_path");
@@ -155,6 +161,14 @@ static int submit(struct ctx *c, struct args *a)
 		return fail(EXIT_FAIL, "--data_path: cannot find '%s': %s", data, strerror(errno));
 	if (realpath(labels, absl) == NULL)
 		return fail(EXIT_FAIL, "--labels_path: cannot find '%s': %s", labels, strerror(errno));
+	/*
+	 * A file would add nothing to the folder hash (MedPerf walks folders), so
+	 * any two one-file datasets would look the same: only folders are taken.
+	 */
+	if (!is_dir(absd))
+		return fail(EXIT_FAIL, "--data_path: '%s' is not a folder", data);
+	if (!is_dir(absl))
+		return fail(EXIT_FAIL, "--labels_path: '%s' is not a folder", labels);
 	/* checked before anything is sent, as MedPerf does */
 	if (meta && realpath(meta, absm) == NULL)
 		return fail(EXIT_FAIL, "--metadata_path: cannot find '%s': %s", meta,

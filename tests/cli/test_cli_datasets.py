@@ -196,6 +196,12 @@ def test_missing_paths(cli, srv, bench, raw, tmp_path):
     failed(submit(c, data, missing, "-b", str(bench["id"]), "--name", name, "-y"), 1, missing)
     failed(submit(c, data, labels, "-b", str(bench["id"]), "--name", name, "--submit-as-prepared",
                   "-m", missing, "-y"), 1, missing)
+    # a file is not a dataset folder: it would add nothing to the folder hash
+    one = write(tmp_path / "one.nii", b"image")
+    failed(submit(c, one, labels, "-b", str(bench["id"]), "--name", name, "-y"), 1,
+           "--data_path", "is not a folder")
+    failed(submit(c, data, one, "-b", str(bench["id"]), "--name", name, "-y"), 1,
+           "--labels_path", "is not a folder")
     assert named(srv.user("hospital"), name) == []
     for drop in ("-d", "-l", "--name"):
         args = ["dataset", "submit", "-d", data, "-l", labels, "--name", name, "-b",
