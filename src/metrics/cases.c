@@ -1,0 +1,1 @@
+/* metrics/cases.c: (being written) */

@@ -1,0 +1,1 @@
+/* metrics/ci.c: (being written) */

@@ -1,0 +1,1 @@
+/* metrics/classif.c: (being written) */

@@ -1,0 +1,9 @@
+/* cmd_evaluate.c: (being written) */
+#include <stdio.h>
+#include "metrics/metrics.h"
+int cmd_evaluate(int argc, char **argv)
+{
+	(void)argc;
+	fprintf(stderr, "medperf-metrics %s: not built yet\n", argv[0]);
+	return 1;
+}

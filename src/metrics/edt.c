@@ -1,0 +1,1 @@
+/* metrics/edt.c: (being written) */

@@ -1,0 +1,1 @@
+/* metrics/nifti.c: (being written) */

@@ -1,0 +1,1 @@
+/* metrics/seg.c: (being written) */

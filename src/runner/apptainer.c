@@ -1,0 +1,9 @@
+/* runner/apptainer.c: (being written) */
+#include "runner/runner.h"
+
+static int unavailable(mp_errbuf *e)
+{
+	return mp_seterr(e, MP_ENOTFOUND, "the singularity backend is not written yet");
+}
+
+const struct runner_backend runner_singularity = {"singularity", unavailable, NULL, NULL};

@@ -1,0 +1,1 @@
+/* runner/archive.c: (being written) */

@@ -1,0 +1,1 @@
+/* runner/proc.c: (being written) */

@@ -1,0 +1,1 @@
+/* runner/seccomp.c: (being written) */
