@@ -22,8 +22,10 @@ struct proc_opts {
 	int drop_privileges;          /* 1: setgroups(0), setgid(gid), setuid(uid) in the child */
 	uid_t uid;
 	gid_t gid;
-	const int *keep_fds;          /* descriptors the child keeps open (others are closed) */
-	size_t n_keep_fds;
+	/* descriptors passed to the child: fd_map[i][0] in this process becomes
+	 * fd_map[i][1] (>= 3) in the child; every other descriptor is closed */
+	const int (*fd_map)[2];
+	size_t n_fd_map;
 	const char *log_path;         /* created (0600) or truncated */
 	int stream;                   /* copy output to stderr too */
 	/* called once when the timeout or an interrupt stops the run, before the
