@@ -3,18 +3,24 @@
  * submit reads and checks container_config.yaml and parameters.yaml,
  * fetches and hashes the image file and the additional-files tarball, and
  * registers the container; a container with an `infer` task is a model and
- * is registered as one (POST /models/), as MedPerf does.
+ * is registered as one (POST /models/), as MedPerf does. run_test runs one
+ * task of a local configuration through the runner (client/task.c).
  */
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "client/cube_config.h"
 #include "client/entity.h"
 #include "client/fetch.h"
+#include "client/task.h"
 #include "core/pkey.h"
 #include "core/yaml.h"
+#include "runner/archive.h"
+#include "runner/container.h"
 
 static const struct column cube_cols[] = {
 	{"UID", "id", COL_INT},
@@ -35,7 +41,7 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 	const char *img_hash = arg(c, a, "image-hash"), *key = arg(c, a, "decryption-key");
 	struct yaml_doc *doc = NULL;
 	json_t *cfg = NULL, *params = NULL;
-	enum cube_type type;
+	enum container_type type;
 	/* hash holds a file's hex digest or a DockerImage's "sha256:<hex>" digest */
 	char hash[HASH_HEX + 64], addh[HASH_HEX] = "";
 	mp_errbuf e;
@@ -44,7 +50,7 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 	*body = NULL;
 	if (yaml_load_file(cfg_file, 1 << 20, &cfg, &doc, &e) != 0)
 		return fail(EXIT_FAIL, "%s", e.msg);
-	if (cube_config_check(cfg, doc, cfg_file, &type, &e) != 0) {
+	if (container_config_check(cfg, doc, cfg_file, &type, &e) != 0) {
 		rc = fail(EXIT_FAIL, "%s", e.msg);
 		goto out;
 	}
@@ -64,16 +70,16 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 	} else {
 		params = json_object();
 	}
-	if (cube_type_encrypted(type) != (key != NULL)) {
+	if (container_type_encrypted(type) != (key != NULL)) {
 		rc = fail(EXIT_USAGE, key ? "--decryption-key is only for encrypted images (this is "
-				      "a %s)" : "a %s needs --decryption-key", cube_type_name(type));
+				      "a %s)" : "a %s needs --decryption-key", container_type_name(type));
 		goto out;
 	}
 	if (key && access(key, R_OK) != 0) {
 		rc = fail(EXIT_FAIL, "--decryption-key: cannot read '%s': %s", key, strerror(errno));
 		goto out;
 	}
-	if (type == CUBE_DOCKER_IMAGE) {
+	if (type == CT_DOCKER_IMAGE) {
 		/* the registry digest needs an engine to pull the image */
 		if (img_hash == NULL) {
 			rc = fail(EXIT_USAGE, "a DockerImage's hash is its registry digest, which "
@@ -102,7 +108,7 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 		rc = fail(EXIT_USAGE, "--additional-hash needs --additional-file");
 		goto out;
 	}
-	*is_model = cube_has_task(cfg, "infer");
+	*is_model = container_has_task(cfg, "infer");
 	*body = json_pack("{s:s,s:O,s:O,s:s,s:s,s:s,s:s}",
 		"name", arg(c, a, "name"),
 		"container_config", cfg,
@@ -220,6 +226,197 @@ static int view(struct ctx *c, struct args *a)
 	return entity_view(c, &kind_container, a);
 }
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static void remove_scratch(const char *dir)
+{
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* An absolute form of a path that may not exist yet (outputs). */
+static char *absolute(const char *path)
+{
+	char cwd[4096], *out = NULL;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
+/* "k=v,k=v" into a list; returns EXIT_OK or a usage error naming the option. */
+static int split_pairs(const char *opt, const char *text, struct strv *keys, struct strv *vals,
+		       int paths)
+{
+	char *copy = strdup(text ? text : ""), *item, *save = NULL;
+	int rc = copy ? EXIT_OK : fail(EXIT_FAIL, "out of memory");
+
+	for (item = copy ? strtok_r(copy, ",", &save) : NULL; item && rc == EXIT_OK;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '='), *v;
+		if (eq == NULL || eq == item || eq[1] == '\0') {
+			rc = fail(EXIT_USAGE, "--%s: '%s' is not KEY=VALUE", opt, item);
+			break;
+		}
+		*eq = '\0';
+		v = paths ? absolute(eq + 1) : strdup(eq + 1);
+		if (v == NULL || strv_push(keys, item) || strv_push(vals, v))
+			rc = fail(EXIT_FAIL, "out of memory");
+		free(v);
+	}
+	free(copy);
+	return rc;
+}
+
+/*
+ * `container run_test`: one task of a local container configuration, with
+ * the mounts given on the command line, on the chosen platform: what a
+ * model developer runs before registering.
+ */
+static int run_test(struct ctx *c, struct args *a)
+{
+	const char *cfg_file = arg(c, a, "container-config-file"), *task = arg(c, a, "task");
+	const char *params = arg(c, a, "parameters-file"), *add = arg(c, a, "additional-file");
+	struct strv keys = STRV_INIT, hosts = STRV_INIT, envk = STRV_INIT, envv = STRV_INIT;
+	struct strv env = STRV_INIT;
+	struct task_mount *tm = NULL;
+	struct task_request req;
+	struct run_report rep;
+	struct yaml_doc *doc = NULL;
+	enum container_type type;
+	json_t *cfg = NULL;
+	char *scratch = NULL, *log = NULL;
+	mp_errbuf e;
+	int rc;
+
+	if (arg_flag(c, a, "allow_network"))
+		return fail(EXIT_USAGE, "--allow_network: tasks never get a network in this version "
+			    "of medperf");
+	if (yaml_load_file(cfg_file, 1 << 20, &cfg, &doc, &e) != 0)
+		return fail(EXIT_FAIL, "%s", e.msg);
+	rc = container_config_check(cfg, doc, cfg_file, &type, &e) ? fail(EXIT_FAIL, "%s", e.msg)
+								    : EXIT_OK;
+	if (rc == EXIT_OK && !container_has_task(cfg, task))
+		rc = fail(EXIT_FAIL, "%s: there is no task '%s'", cfg_file, task);
+	if (rc == EXIT_OK)
+		rc = split_pairs("mounts", arg(c, a, "mounts"), &keys, &hosts, 1);
+	if (rc == EXIT_OK)
+		rc = split_pairs("env", arg(c, a, "env"), &envk, &envv, 0);
+	for (size_t i = 0; rc == EXIT_OK && i < envk.n; i++)
+		if (strv_pushf(&env, "%s=%s", envk.v[i], envv.v[i]))
+			rc = fail(EXIT_FAIL, "out of memory");
+	/* MedPerf always supplies parameters_file and additional_files */
+	if (rc == EXIT_OK && (asprintf(&scratch, "%s/.tmp/run_test-XXXXXX", c->storage) < 0 ||
+			      mkdirs(c->storage, 0700) != 0))
+		rc = fail(EXIT_FAIL, "cannot prepare '%s'", c->storage);
+	if (rc == EXIT_OK) {
+		char *tmpdir = NULL;
+		if (asprintf(&tmpdir, "%s/.tmp", c->storage) < 0 || mkdirs(tmpdir, 0700) != 0 ||
+		    mkdtemp(scratch) == NULL)
+			rc = fail(EXIT_FAIL, "cannot create '%s': %s", scratch, strerror(errno));
+		free(tmpdir);
+	}
+	if (rc == EXIT_OK) {
+		char *pf = NULL, *af = NULL;
+		if (params) {
+			pf = absolute(params);
+		} else if (asprintf(&pf, "%s/parameters.yaml", scratch) >= 0 &&
+			   file_write_atomic(pf, "{}\n", 3, 0644, &e) != 0) {
+			rc = fail(EXIT_FAIL, "%s", e.msg);
+		}
+		if (add) {
+			struct stat st;
+			if (stat(add, &st) == 0 && S_ISDIR(st.st_mode)) {
+				af = absolute(add);
+			} else if (asprintf(&af, "%s/additional_files", scratch) >= 0) {
+				char hash[HASH_HEX], *file = NULL;
+				rc = rc ? rc : fetch_resource(c, "additional files", add, NULL, hash, &file);
+				if (rc == EXIT_OK && archive_extract_safe(file, af, NULL, NULL, &e) != 0)
+					rc = fail(EXIT_FAIL, "additional files: %s", e.msg);
+				free(file);
+			}
+		} else if (asprintf(&af, "%s/additional_files", scratch) >= 0 && mkdir(af, 0755) != 0) {
+			rc = fail(EXIT_FAIL, "cannot create '%s': %s", af, strerror(errno));
+		}
+		if (pf == NULL || af == NULL || strv_push(&keys, "parameters_file") ||
+		    strv_push(&hosts, pf) || strv_push(&keys, "additional_files") ||
+		    strv_push(&hosts, af))
+			rc = rc ? rc : fail(EXIT_FAIL, "out of memory");
+		free(pf);
+		free(af);
+	}
+	if (rc == EXIT_OK && (tm = calloc(keys.n + 1, sizeof(*tm))) == NULL)
+		rc = fail(EXIT_FAIL, "out of memory");
+	if (rc == EXIT_OK) {
+		struct run_limits lim;
+		const char *mem = arg(c, a, "memory");
+		for (size_t i = 0; i < keys.n; i++)
+			tm[i] = (struct task_mount){keys.v[i], hosts.v[i]};
+		memset(&req, 0, sizeof(req));
+		req.cfg = cfg;
+		req.cfg_file = cfg_file;
+		req.task = task;
+		req.mounts = tm;
+		req.n_mounts = keys.n;
+		req.platform = arg(c, a, "platform");
+		req.timeout = arg(c, a, "timeout") ? (double)arg_int(c, a, "timeout") : 0;
+		req.extra_env = (const char *const *)env.v;
+		req.log_path = arg(c, a, "log");
+		req.stream = !arg_flag(c, a, "quiet") && !c->json;
+		if (mem) {
+			char *end;
+			double v = strtod(mem, &end);
+			double mul = *end == 'G' || *end == 'g' ? 1073741824.0 :
+				     *end == 'M' || *end == 'm' ? 1048576.0 :
+				     *end == 'K' || *end == 'k' ? 1024.0 : 1.0;
+			if (v <= 0 || (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B")))
+				rc = fail(EXIT_USAGE, "--memory: '%s' is not a size (e.g. 512M, 4G)", mem);
+			memset(&lim, 0, sizeof(lim));
+			lim.processes = 1024;
+			lim.open_files = 4096;
+			lim.log_bytes = 64ULL << 20;
+			lim.memory_bytes = (uint64_t)(v * mul);
+			req.limits = &lim;
+		}
+		if (rc == EXIT_OK)
+			rc = task_run(c, &req, &rep, &log);
+		if (rep.stop != RUN_NOT_STARTED) {
+			if (c->json) {
+				json_t *o = json_pack("{s:s,s:s,s:i,s:i,s:f,s:I,s:b,s:s,s:s}",
+					"task", task, "stop", run_stop_name(rep.stop),
+					"exit_code", rep.exit_code, "signal", rep.signal,
+					"seconds", rep.seconds, "output_bytes",
+					(json_int_t)rep.output_bytes, "log_truncated",
+					rep.log_truncated, "detail", rep.detail, "log",
+					log ? log : "");
+				print_json(o);
+				json_decref(o);
+			} else if (rc == EXIT_OK) {
+				done_msg(c, "Task %s %s (log: %s)", task, rep.detail, log ? log : "-");
+			}
+		}
+	}
+	if (scratch && access(scratch, F_OK) == 0)
+		remove_scratch(scratch); /* parameters and additional files of this run only */
+	free(scratch);
+	free(log);
+	free(tm);
+	strv_free(&keys);
+	strv_free(&hosts);
+	strv_free(&envk);
+	strv_free(&envv);
+	strv_free(&env);
+	yaml_doc_free(doc);
+	json_decref(cfg);
+	return rc;
+}
+
 #define END {0, NULL, 0, NULL, NULL, 0}
 static const struct opt ls_opts[] = {
 	{0, "mine", OPT_FLAG, NULL, "only the containers I own", 0},
@@ -247,6 +444,27 @@ static const struct opt submit_opts[] = {
 	END,
 };
 
+static const struct opt run_test_opts[] = {
+	{'m', "container-config-file", OPT_VALUE, "FILE", "the container_config.yaml", 1},
+	{'t', "task", OPT_VALUE, "TASK", "the task to run (prepare, infer, evaluate, ...)", 1},
+	{'p', "parameters-file", OPT_VALUE, "FILE", "parameters.yaml mounted as parameters_file "
+	 "(default: an empty one)", 0},
+	{'a', "additional-file", OPT_VALUE, "FILE|DIR", "additional files: a tarball (extracted "
+	 "safely) or a folder", 0},
+	{0, "mounts", OPT_VALUE, "K=PATH,...", "host paths for the task's mount keys, e.g. "
+	 "data_path=./data,output_path=./out", 0},
+	{0, "env", OPT_VALUE, "K=V,...", "extra environment variables for the task", 0},
+	{0, "platform", OPT_VALUE, "NAME", "native (default), podman, docker or singularity", 0},
+	{0, "timeout", OPT_INT, "SECONDS", "stop the task after this many seconds", 0},
+	{0, "memory", OPT_VALUE, "SIZE", "memory limit, e.g. 512M or 4G", 0},
+	{0, "log", OPT_VALUE, "FILE", "where the task's output goes (default: under the storage "
+	 "folder's logs/)", 0},
+	{'q', "quiet", OPT_FLAG, NULL, "do not show the task's output as it comes", 0},
+	{0, "allow_network", OPT_FLAG, NULL, "refused: tasks never get a network", 0},
+	{0, "json", OPT_FLAG, NULL, "print the report as JSON", 0},
+	END,
+};
+
 static const struct cmd cube_cmds[] = {
 	{"ls", ls, ls_opts, CMD_SERVER | CMD_LOGIN, "list containers", NULL},
 	{"view", view, view_opts, CMD_SERVER | CMD_LOGIN, "show containers in detail", NULL},
@@ -254,6 +472,11 @@ static const struct cmd cube_cmds[] = {
 	 "Checks the container configuration (and parameters), fetches and hashes the image\n"
 	 "file and the additional files, then registers the container. A container with an\n"
 	 "'infer' task is a model: it is registered as one (see 'medperf model')."},
+	{"run_test", run_test, run_test_opts, 0, "run one task of a local container, locked down",
+	 "Runs one task of the container described by a local container_config.yaml, with\n"
+	 "the mounts given here, on the chosen platform (native: bubblewrap, no engine\n"
+	 "needed), as medperf runs tasks at a site: no network, read-only inputs, limits.\n"
+	 "The exit status is 0 when the task exited 0."},
 	{NULL, NULL, NULL, 0, NULL, NULL},
 };
 

@@ -73,7 +73,7 @@ static json_t *profile_of(const char *server, const char *auth_class, const char
 			 "s:s,s:s,s:i,s:s}",
 		"loglevel", "debug", "prepare_timeout", "sanity_check_timeout",
 		"statistics_timeout", "infer_timeout", "evaluate_timeout",
-		"platform", "docker", "gpus", "cleanup", 1, "container_loglevel",
+		"platform", "native", "gpus", "cleanup", 1, "container_loglevel",
 		"server", server, "certificate", "auth_class", auth_class,
 		"auth_domain", domain, "auth_jwks_url", jwks, "auth_idtoken_issuer", issuer,
 		"auth_client_id", client_id, "auth_audience", audience,

@@ -559,7 +559,7 @@ def test_first_run_creates_medperf_profiles(cli, tmp_path):
     assert set(cfg["profiles"]) == {"default", "local", "testauth"}
     for name, p in cfg["profiles"].items():
         assert set(p) == MEDPERF_PROFILE_KEYS, name
-        assert p["loglevel"] == "debug" and p["platform"] == "docker" and p["cleanup"] is True
+        assert p["loglevel"] == "debug" and p["platform"] == "native" and p["cleanup"] is True
         for k in ("prepare_timeout", "sanity_check_timeout", "statistics_timeout",
                   "infer_timeout", "evaluate_timeout", "gpus", "container_loglevel"):
             assert p[k] is None, (name, k)

@@ -1,30 +1,37 @@
-/* cube_config.c: container_config.yaml checks (see cube_config.h). */
+/*
+ * container.c: container_config.yaml: the strict check, one task's command,
+ * environment and volumes, and shlex-style splitting of string commands
+ * (see container.h).
+ */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "client/cube_config.h"
+#include "core/buf.h"
 #include "core/yaml.h"
+#include "runner/container.h"
 
 static const char *const type_names[] = {
-	[CUBE_DOCKER_IMAGE] = "DockerImage",
-	[CUBE_DOCKER_ARCHIVE] = "DockerArchive",
-	[CUBE_ENC_DOCKER_ARCHIVE] = "EncryptedDockerArchive",
-	[CUBE_SINGULARITY_FILE] = "SingularityFile",
-	[CUBE_ENC_SINGULARITY_FILE] = "EncryptedSingularityFile",
+	[CT_DOCKER_IMAGE] = "DockerImage",
+	[CT_DOCKER_ARCHIVE] = "DockerArchive",
+	[CT_ENC_DOCKER_ARCHIVE] = "EncryptedDockerArchive",
+	[CT_SINGULARITY_FILE] = "SingularityFile",
+	[CT_ENC_SINGULARITY_FILE] = "EncryptedSingularityFile",
+	[CT_NATIVE_ARCHIVE] = "NativeArchive",
 };
 
-const char *cube_type_name(enum cube_type t)
+const char *container_type_name(enum container_type t)
 {
-	return t < CUBE_TYPE_INVALID ? type_names[t] : "?";
+	return t < CT_INVALID ? type_names[t] : "?";
 }
 
-int cube_type_encrypted(enum cube_type t)
+int container_type_encrypted(enum container_type t)
 {
-	return t == CUBE_ENC_DOCKER_ARCHIVE || t == CUBE_ENC_SINGULARITY_FILE;
+	return t == CT_ENC_DOCKER_ARCHIVE || t == CT_ENC_SINGULARITY_FILE;
 }
 
-int cube_has_task(const json_t *cfg, const char *task)
+int container_has_task(const json_t *cfg, const char *task)
 {
 	return json_object_get(json_object_get(cfg, "tasks"), task) != NULL;
 }
@@ -171,15 +178,15 @@ static int check_volumes(const json_t *vols, const char *task, const char *kind,
 	return MP_OK;
 }
 
-int cube_config_check(const json_t *cfg, const struct yaml_doc *doc, const char *file,
-		      enum cube_type *type, mp_errbuf *e)
+int container_config_check(const json_t *cfg, const struct yaml_doc *doc, const char *file,
+		      enum container_type *type, mp_errbuf *e)
 {
 	const char *key, *tname;
 	json_t *v, *tasks, *image;
 	char ptr[512];
 	int rc;
 
-	*type = CUBE_TYPE_INVALID;
+	*type = CT_INVALID;
 	if (!json_is_object(cfg) || json_object_size(cfg) == 0)
 		return BAD("", "the container configuration is empty or not a mapping");
 	json_object_foreach((json_t *)cfg, key, v) {
@@ -192,15 +199,16 @@ int cube_config_check(const json_t *cfg, const struct yaml_doc *doc, const char 
 	v = json_object_get(cfg, "container_type");
 	if (v == NULL) /* MedPerf refuses it too: "should contain a 'container_type' field" */
 		return BAD("", "'container_type' is missing (one of DockerImage, DockerArchive, "
-			   "EncryptedDockerArchive, SingularityFile, EncryptedSingularityFile)");
+			   "EncryptedDockerArchive, SingularityFile, EncryptedSingularityFile, "
+			   "NativeArchive)");
 	tname = json_string_value(v);
-	for (int t = 0; tname && t < CUBE_TYPE_INVALID; t++)
+	for (int t = 0; tname && t < CT_INVALID; t++)
 		if (strcmp(tname, type_names[t]) == 0)
-			*type = (enum cube_type)t;
-	if (*type == CUBE_TYPE_INVALID)
+			*type = (enum container_type)t;
+	if (*type == CT_INVALID)
 		return BAD("/container_type", "container_type must be one of DockerImage, "
 			   "DockerArchive, EncryptedDockerArchive, SingularityFile, "
-			   "EncryptedSingularityFile");
+			   "EncryptedSingularityFile, NativeArchive");
 	image = json_object_get(cfg, "image");
 	if (!json_is_string(image) || json_string_length(image) == 0)
 		return BAD(image ? "/image" : "", "'image' must be given as a non-empty string");
@@ -280,4 +288,184 @@ int cube_config_check(const json_t *cfg, const struct yaml_doc *doc, const char 
 		}
 	}
 	return MP_OK;
+}
+
+enum container_type container_type_of(const json_t *cfg)
+{
+	const char *name = json_string_value(json_object_get(cfg, "container_type"));
+
+	for (int t = 0; name && t < CT_INVALID; t++)
+		if (strcmp(name, type_names[t]) == 0)
+			return (enum container_type)t;
+	return CT_INVALID;
+}
+
+enum image_kind container_image_kind(enum container_type t)
+{
+	static const enum image_kind kinds[] = {
+		[CT_DOCKER_IMAGE] = IMG_DOCKER_IMAGE,
+		[CT_DOCKER_ARCHIVE] = IMG_DOCKER_ARCHIVE,
+		[CT_ENC_DOCKER_ARCHIVE] = IMG_DOCKER_ARCHIVE,
+		[CT_SINGULARITY_FILE] = IMG_SINGULARITY_FILE,
+		[CT_ENC_SINGULARITY_FILE] = IMG_SINGULARITY_FILE,
+		[CT_NATIVE_ARCHIVE] = IMG_NATIVE_ARCHIVE,
+	};
+	return t < CT_INVALID ? kinds[t] : IMG_DOCKER_IMAGE;
+}
+
+int shell_split(const char *s, struct strv *out, mp_errbuf *e)
+{
+	enum { OUT, WORD, SQ, DQ } st = OUT;
+	struct buf w;
+	int rc = MP_OK;
+
+	buf_init(&w, 0);
+	for (const char *p = s; *p && rc == MP_OK; p++) {
+		char c = *p;
+		switch (st) {
+		case SQ:
+			if (c == '\'')
+				st = WORD;
+			else
+				rc = buf_addch(&w, c);
+			break;
+		case DQ:
+			if (c == '"') {
+				st = WORD;
+			} else if (c == '\\' && (p[1] == '\\' || p[1] == '"')) {
+				rc = buf_addch(&w, *++p);
+			} else {
+				rc = buf_addch(&w, c);
+			}
+			break;
+		default:
+			if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+				if (st == WORD)
+					rc = strv_push(out, w.data);
+				buf_reset(&w);
+				st = OUT;
+			} else if (c == '\'') {
+				st = SQ;
+			} else if (c == '"') {
+				st = DQ;
+			} else if (c == '\\') {
+				if (p[1] == '\0') {
+					rc = mp_seterr(e, MP_EINVAL, "command '%s': no escaped character "
+						       "after the last backslash", s);
+					break;
+				}
+				rc = buf_addch(&w, *++p);
+				st = WORD;
+			} else {
+				rc = buf_addch(&w, c);
+				st = WORD;
+			}
+		}
+	}
+	if (rc == MP_OK && (st == SQ || st == DQ))
+		rc = mp_seterr(e, MP_EINVAL, "command '%s': no closing quotation", s);
+	if (rc == MP_OK && st == WORD)
+		rc = strv_push(out, w.data);
+	buf_release(&w);
+	return rc;
+}
+
+/* A scalar of run_args as text: strings as they are, numbers as Python prints them. */
+static const char *scalar_text(json_t *v, char *buf, size_t cap)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+static int add_volumes(struct container_task *t, json_t *vols, int output)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(vols, key, v) {
+		struct container_volume *nv = realloc(t->volumes, (t->n_volumes + 1) * sizeof(*nv));
+		if (nv == NULL)
+			return MP_ENOMEM;
+		t->volumes = nv;
+		nv[t->n_volumes].key = key;
+		nv[t->n_volumes].mount_path = json_string_value(json_object_get(v, "mount_path"));
+		nv[t->n_volumes].is_file = strcmp(json_string_value(json_object_get(v, "type")),
+						  "file") == 0;
+		nv[t->n_volumes].output = output;
+		t->n_volumes++;
+	}
+	return MP_OK;
+}
+
+int container_task_get(const json_t *cfg, const char *name, struct container_task *t,
+		       mp_errbuf *e)
+{
+	json_t *task = json_object_get(json_object_get(cfg, "tasks"), name), *ra, *cmd, *env, *v;
+	const char *key;
+	int rc = MP_OK;
+
+	memset(t, 0, sizeof(*t));
+	if (task == NULL)
+		return mp_seterr(e, MP_ENOTFOUND, "the container has no task '%s'", name);
+	ra = json_object_get(task, "run_args");
+	cmd = json_object_get(ra, "command");
+	if (json_is_string(cmd)) {
+		rc = shell_split(json_string_value(cmd), &t->command, e);
+	} else if (json_is_array(cmd)) {
+		size_t i;
+		json_array_foreach(cmd, i, v) {
+			char num[32];
+			const char *w = scalar_text(v, num, sizeof(num));
+			if (w == NULL) {
+				rc = mp_seterr(e, MP_EINVAL, "task '%s': run_args.command item %zu is "
+					       "not a string", name, i + 1);
+				break;
+			}
+			rc = strv_push(&t->command, w);
+			if (rc)
+				break;
+		}
+	}
+	t->entrypoint = json_string_value(json_object_get(ra, "entrypoint"));
+	env = json_object_get(ra, "environment");
+	json_object_foreach(env, key, v) {
+		char num[32];
+		const char *val = scalar_text(v, num, sizeof(num));
+		if (rc)
+			break;
+		if (val == NULL && json_is_boolean(v))
+			val = json_is_true(v) ? "True" : "False";
+		if (val == NULL && json_is_real(v)) {
+			snprintf(num, sizeof(num), "%.17g", json_real_value(v));
+			val = num;
+		}
+		if (val == NULL || strchr(key, '=') || *key == '\0')
+			rc = mp_seterr(e, MP_EINVAL, "task '%s': environment variable '%s' must be "
+				       "a NAME without '=' and a scalar value", name, key);
+		else
+			rc = strv_pushf(&t->env, "%s=%s", key, val);
+	}
+	t->gpus = scalar_text(json_object_get(ra, "gpus"), t->scalar[0], sizeof(t->scalar[0]));
+	t->shm_size = scalar_text(json_object_get(ra, "shm_size"), t->scalar[1],
+				  sizeof(t->scalar[1]));
+	if (rc == MP_OK)
+		rc = add_volumes(t, json_object_get(task, "input_volumes"), 0);
+	if (rc == MP_OK)
+		rc = add_volumes(t, json_object_get(task, "output_volumes"), 1);
+	if (rc)
+		container_task_free(t);
+	return rc;
+}
+
+void container_task_free(struct container_task *t)
+{
+	strv_free(&t->command);
+	strv_free(&t->env);
+	free(t->volumes);
+	memset(t, 0, sizeof(*t));
 }

@@ -1,0 +1,49 @@
+/*
+ * task.h: run one task of a container for a client command (container
+ * run_test now; dataset prepare, compatibility tests and benchmark runs
+ * later): the image fetched, verified and (for native archives) extracted
+ * into the program cache, the mounts MedPerf supplies bound to the volumes
+ * the task declares, the profile's platform and limits, a private /tmp, a
+ * log under the storage folder, and one line saying how it ended.
+ */
+#ifndef MP_CLIENT_TASK_H
+#define MP_CLIENT_TASK_H
+
+#include <jansson.h>
+
+#include "client/cli.h"
+#include "runner/runner.h"
+
+/* A host path MedPerf supplies for a mount key. */
+struct task_mount {
+	const char *key;
+	const char *host;
+};
+
+struct task_request {
+	const json_t *cfg;              /* a checked container_config */
+	const char *cfg_file;           /* where it came from (relative image paths), or NULL */
+	const char *task;               /* "prepare", "infer", ... */
+	const struct task_mount *mounts; /* what MedPerf supplies for this task */
+	size_t n_mounts;
+	const char *image_hash;         /* expected hash of an image file, or NULL */
+	const char *platform;           /* NULL: the profile's (native by default) */
+	double timeout;                 /* seconds; 0: the profile's <task>_timeout, or none */
+	const struct run_limits *limits; /* NULL: the defaults (docs/containers.md) */
+	const char *const *extra_env;   /* KEY=VALUE added to the task's own */
+	const char *log_path;           /* NULL: <storage>/logs/<name>.log */
+	int stream;                     /* show the output as it comes */
+};
+
+/*
+ * Runs the task; fills rep. Returns an exit status: EXIT_OK when the task
+ * ran and exited 0, EXIT_FAIL (with rep's detail printed) otherwise, or the
+ * status of what kept it from starting (image download, hash mismatch).
+ */
+int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep,
+	     char **log_path);
+
+/* The platform a request will use (the argument, the profile's, or "native"). */
+const char *task_platform(const struct ctx *c, const char *requested);
+
+#endif
