@@ -354,8 +354,7 @@ static int run_test(struct ctx *c, struct args *a)
 	if (rc == EXIT_OK && (tm = calloc(keys.n + 1, sizeof(*tm))) == NULL)
 		rc = fail(EXIT_FAIL, "out of memory");
 	if (rc == EXIT_OK) {
-		struct run_limits lim;
-		const char *mem = arg(c, a, "memory");
+		static const char *const sizes[] = {"memory", "file-size"};
 		for (size_t i = 0; i < keys.n; i++)
 			tm[i] = (struct task_mount){keys.v[i], hosts.v[i]};
 		memset(&req, 0, sizeof(req));
@@ -366,24 +365,26 @@ static int run_test(struct ctx *c, struct args *a)
 		req.n_mounts = keys.n;
 		req.platform = arg(c, a, "platform");
 		req.timeout = arg(c, a, "timeout") ? (double)arg_int(c, a, "timeout") : 0;
+		req.cpu_seconds = arg(c, a, "cpu-time") ? (double)arg_int(c, a, "cpu-time") : 0;
+		req.processes = arg(c, a, "processes") ? (long)arg_int(c, a, "processes") : 0;
 		req.extra_env = (const char *const *)env.v;
 		req.log_path = arg(c, a, "log");
 		req.stream = !arg_flag(c, a, "quiet") && !c->json;
-		if (mem) {
-			char *end;
-			double v = strtod(mem, &end);
-			double mul = *end == 'G' || *end == 'g' ? 1073741824.0 :
-				     *end == 'M' || *end == 'm' ? 1048576.0 :
-				     *end == 'K' || *end == 'k' ? 1024.0 : 1.0;
-			if (v <= 0 || (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B")))
-				rc = fail(EXIT_USAGE, "--memory: '%s' is not a size (e.g. 512M, 4G)", mem);
-			memset(&lim, 0, sizeof(lim));
-			lim.processes = 1024;
-			lim.open_files = 4096;
-			lim.log_bytes = 64ULL << 20;
-			lim.memory_bytes = (uint64_t)(v * mul);
-			req.limits = &lim;
+		for (size_t i = 0; i < 2 && rc == EXIT_OK; i++) {
+			const char *v = arg(c, a, sizes[i]);
+			uint64_t n = v ? task_size_value(v) : 0;
+			if (v && n == 0)
+				rc = fail(EXIT_USAGE, "--%s: '%s' is not a size (e.g. 512M, 4G)",
+					  sizes[i], v);
+			if (i == 0)
+				req.memory_bytes = n;
+			else
+				req.file_bytes = n;
 		}
+		if ((req.timeout < 0 || req.cpu_seconds < 0 || req.processes < 0) && rc == EXIT_OK)
+			rc = fail(EXIT_USAGE, "--timeout, --cpu-time and --processes must be positive");
+		memset(&rep, 0, sizeof(rep));
+		rep.stop = RUN_NOT_STARTED;
 		if (rc == EXIT_OK)
 			rc = task_run(c, &req, &rep, &log);
 		if (rep.stop != RUN_NOT_STARTED) {
@@ -456,7 +457,10 @@ static const struct opt run_test_opts[] = {
 	{0, "env", OPT_VALUE, "K=V,...", "extra environment variables for the task", 0},
 	{0, "platform", OPT_VALUE, "NAME", "native (default), podman, docker or singularity", 0},
 	{0, "timeout", OPT_INT, "SECONDS", "stop the task after this many seconds", 0},
-	{0, "memory", OPT_VALUE, "SIZE", "memory limit, e.g. 512M or 4G", 0},
+	{0, "memory", OPT_VALUE, "SIZE", "memory limit (address space), e.g. 512M or 4G", 0},
+	{0, "file-size", OPT_VALUE, "SIZE", "the largest file the task may write, e.g. 1G", 0},
+	{0, "processes", OPT_INT, "N", "the most processes the task may have (default 1024)", 0},
+	{0, "cpu-time", OPT_INT, "SECONDS", "CPU time limit", 0},
 	{0, "log", OPT_VALUE, "FILE", "where the task's output goes (default: under the storage "
 	 "folder's logs/)", 0},
 	{'q', "quiet", OPT_FLAG, NULL, "do not show the task's output as it comes", 0},

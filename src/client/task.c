@@ -27,8 +27,7 @@ const char *task_platform(const struct ctx *c, const char *requested)
 	return *p ? p : "native";
 }
 
-/* A size with an optional K, M, G or T suffix (powers of 1024); 0 on error. */
-static uint64_t size_value(const char *s)
+uint64_t task_size_value(const char *s)
 {
 	char *end;
 	double v;
@@ -70,19 +69,23 @@ static void limits_for(const struct ctx *c, const struct task_request *t, struct
 {
 	char key[64];
 
-	if (t->limits) {
-		*l = *t->limits;
-	} else {
-		memset(l, 0, sizeof(*l));
-		l->processes = 1024;
-		l->open_files = 4096;
-		l->log_bytes = 64ULL << 20;
-		l->memory_bytes = size_value(profile_str(c->profile, "task_memory"));
-		l->file_bytes = size_value(profile_str(c->profile, "task_file_size"));
-		l->cpu_seconds = profile_num(c, "task_cpu_time");
-		if (profile_num(c, "task_processes") > 0)
-			l->processes = (long)profile_num(c, "task_processes");
-	}
+	memset(l, 0, sizeof(*l));
+	l->processes = 1024;
+	l->open_files = 4096;
+	l->log_bytes = 64ULL << 20;
+	l->memory_bytes = task_size_value(profile_str(c->profile, "task_memory"));
+	l->file_bytes = task_size_value(profile_str(c->profile, "task_file_size"));
+	l->cpu_seconds = profile_num(c, "task_cpu_time");
+	if (profile_num(c, "task_processes") > 0)
+		l->processes = (long)profile_num(c, "task_processes");
+	if (t->memory_bytes)
+		l->memory_bytes = t->memory_bytes;
+	if (t->file_bytes)
+		l->file_bytes = t->file_bytes;
+	if (t->processes)
+		l->processes = t->processes;
+	if (t->cpu_seconds > 0)
+		l->cpu_seconds = t->cpu_seconds;
 	snprintf(key, sizeof(key), "%s_timeout", t->task);
 	l->wall_seconds = t->timeout > 0 ? t->timeout : profile_num(c, key);
 }
@@ -172,6 +175,77 @@ static int resolve_image(struct ctx *c, const struct task_request *t, enum conta
 		return rc;
 	}
 	*image = dir;
+	return EXIT_OK;
+}
+
+/*
+ * What a task leaves in its outputs is read by medperf later (results,
+ * statistics): nothing there may point outside or block a reader. A file
+ * output must be a regular file; in a folder output, symbolic links must
+ * stay inside it and there may be no FIFOs, sockets or devices.
+ */
+static const char *walk_root;
+static char walk_bad[600];
+
+static int check_entry(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)f;
+	if (flag == FTW_SL) {
+		char target[4096], resolved[4096], *joined = NULL;
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		const char *slash = strrchr(path, '/');
+		size_t rl = strlen(walk_root);
+		int outside;
+		if (n < 0 || slash == NULL)
+			return 0;
+		target[n] = '\0';
+		if (target[0] == '/')
+			outside = 1; /* names a path of the sandbox, or of the host: either way out */
+		else if (asprintf(&joined, "%.*s/%s", (int)(slash - path), path, target) < 0)
+			outside = 1;
+		else if (realpath(joined, resolved) == NULL)
+			outside = strstr(target, "..") != NULL; /* dangling: judged by its text */
+		else
+			outside = strncmp(resolved, walk_root, rl) != 0 ||
+				  (resolved[rl] != '/' && resolved[rl] != '\0');
+		free(joined);
+		if (outside) {
+			snprintf(walk_bad, sizeof(walk_bad), "'%.300s' is a symbolic link leaving the "
+				 "output ('%.200s')", path, target);
+			return 1;
+		}
+		return 0;
+	}
+	if (flag == FTW_F && !S_ISREG(st->st_mode)) {
+		snprintf(walk_bad, sizeof(walk_bad), "'%s' is not a regular file", path);
+		return 1;
+	}
+	return 0;
+}
+
+static int check_outputs(const struct container_task *ct, const struct run_mount *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		char root[4096];
+		if (!m[i].output)
+			continue;
+		if (lstat(m[i].host, &st) != 0)
+			continue;
+		if (m[i].is_file) {
+			if (!S_ISREG(st.st_mode))
+				return fail(EXIT_FAIL, "output %s: '%s' is not a regular file (a link "
+					    "or a device): refused", m[i].key, m[i].host);
+			continue;
+		}
+		if (realpath(m[i].host, root) == NULL)
+			continue;
+		walk_root = root;
+		walk_bad[0] = '\0';
+		if (nftw(root, check_entry, 16, FTW_PHYS | FTW_MOUNT) != 0 && walk_bad[0])
+			return fail(EXIT_FAIL, "output %s: %s: refused", m[i].key, walk_bad);
+	}
+	(void)ct;
 	return EXIT_OK;
 }
 
@@ -300,6 +374,8 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 			rc = fail(EXIT_FAIL, "task '%s' did not start: %s", t->task, e.msg);
 		else if (rep->stop != RUN_EXITED || rep->exit_code != 0)
 			rc = fail(EXIT_FAIL, "task '%s' %s (log: %s)", t->task, rep->detail, log);
+		else
+			rc = check_outputs(&ct, mounts, n);
 	}
 	if (tmp && rc != EXIT_USAGE && access(tmp, F_OK) == 0)
 		remove_tree(tmp);

@@ -29,7 +29,11 @@ struct task_request {
 	const char *image_hash;         /* expected hash of an image file, or NULL */
 	const char *platform;           /* NULL: the profile's (native by default) */
 	double timeout;                 /* seconds; 0: the profile's <task>_timeout, or none */
-	const struct run_limits *limits; /* NULL: the defaults (docs/containers.md) */
+	/* limits over the profile's and the defaults (docs/containers.md); 0: not set here */
+	uint64_t memory_bytes;
+	uint64_t file_bytes;
+	long processes;
+	double cpu_seconds;
 	const char *const *extra_env;   /* KEY=VALUE added to the task's own */
 	const char *log_path;           /* NULL: <storage>/logs/<name>.log */
 	int stream;                     /* show the output as it comes */
@@ -42,6 +46,9 @@ struct task_request {
  */
 int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep,
 	     char **log_path);
+
+/* A size with an optional K, M, G or T suffix (powers of 1024); 0 when it is not one. */
+uint64_t task_size_value(const char *s);
 
 /* The platform a request will use (the argument, the profile's, or "native"). */
 const char *task_platform(const struct ctx *c, const char *requested);
