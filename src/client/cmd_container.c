@@ -92,8 +92,15 @@ int container_body(struct ctx *c, struct args *a, json_t **body, int *is_model)
 		}
 		snprintf(hash, sizeof(hash), "%s", img_hash);
 	} else {
+		char *file = NULL, *tree = NULL;
 		rc = fetch_resource(c, "image", json_string_value(json_object_get(cfg, "image")),
-				    img_hash, hash, NULL);
+				    img_hash, hash, type == CT_NATIVE_ARCHIVE ? &file : NULL);
+		/* a program tree is extracted (safely) now: a bad archive is refused before
+		 * it is registered, and the first run finds it ready */
+		if (rc == EXIT_OK && type == CT_NATIVE_ARCHIVE)
+			rc = task_program_tree(c, file, hash, &tree);
+		free(file);
+		free(tree);
 		if (rc)
 			goto out;
 	}

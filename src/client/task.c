@@ -115,6 +115,31 @@ static char *local_image_path(const struct task_request *t, const char *image)
 	return out;
 }
 
+int task_program_tree(struct ctx *c, const char *archive, const char *hash, char **dir)
+{
+	char *parent = NULL;
+	struct stat st;
+	mp_errbuf e;
+	int rc = EXIT_OK;
+
+	*dir = NULL;
+	if (asprintf(dir, "%s/.programs/%s", c->storage, hash) < 0)
+		return fail(EXIT_FAIL, "out of memory");
+	if (stat(*dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return EXIT_OK;
+	if (asprintf(&parent, "%s/.programs", c->storage) < 0 || mkdirs(parent, 0755) != 0)
+		rc = fail(EXIT_FAIL, "cannot create '%s': %s", parent ? parent : "?",
+			  strerror(errno));
+	else if (archive_extract_safe(archive, *dir, NULL, NULL, &e) != 0)
+		rc = fail(EXIT_FAIL, "image: %s", e.msg);
+	free(parent);
+	if (rc) {
+		free(*dir);
+		*dir = NULL;
+	}
+	return rc;
+}
+
 /*
  * The image as the runner wants it: a reference, a local file, or (native)
  * the extracted program tree in <storage>/.programs/<sha256>.
@@ -155,25 +180,10 @@ static int resolve_image(struct ctx *c, const struct task_request *t, enum conta
 		*image = file;
 		return EXIT_OK;
 	}
-	if (asprintf(&dir, "%s/.programs/%s", c->storage, hash) < 0) {
-		free(file);
-		return fail(EXIT_FAIL, "out of memory");
-	}
-	if (stat(dir, &st) != 0) {
-		char *parent = NULL;
-		if (asprintf(&parent, "%s/.programs", c->storage) < 0 || mkdirs(parent, 0755) != 0) {
-			rc = fail(EXIT_FAIL, "cannot create '%s': %s", parent ? parent : "?",
-				  strerror(errno));
-		} else if (archive_extract_safe(file, dir, NULL, NULL, &e) != 0) {
-			rc = fail(EXIT_FAIL, "image: %s", e.msg);
-		}
-		free(parent);
-	}
+	rc = task_program_tree(c, file, hash, &dir);
 	free(file);
-	if (rc) {
-		free(dir);
+	if (rc)
 		return rc;
-	}
 	*image = dir;
 	return EXIT_OK;
 }

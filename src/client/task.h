@@ -47,6 +47,12 @@ struct task_request {
 int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep,
 	     char **log_path);
 
+/*
+ * The program tree of a NativeArchive: the archive (hash: its SHA-256)
+ * extracted safely into <storage>/.programs/<hash>, once. *dir is malloc'd.
+ */
+int task_program_tree(struct ctx *c, const char *archive, const char *hash, char **dir);
+
 /* A size with an optional K, M, G or T suffix (powers of 1024); 0 when it is not one. */
 uint64_t task_size_value(const char *s);
 
