@@ -150,7 +150,6 @@ static int resolve_image(struct ctx *c, const struct task_request *t, enum conta
 	const char *name = json_string_value(json_object_get(t->cfg, "image"));
 	char hash[HASH_HEX], *file = NULL, *local = NULL, *dir = NULL;
 	struct stat st;
-	mp_errbuf e;
 	int rc;
 
 	*image = NULL;
