@@ -21,6 +21,7 @@
 #include "core/yaml.h"
 #include "runner/archive.h"
 #include "runner/container.h"
+#include "runner/mlcube.h"
 
 static const struct column cube_cols[] = {
 	{"UID", "id", COL_INT},
@@ -305,14 +306,25 @@ static int run_test(struct ctx *c, struct args *a)
 	if (arg_flag(c, a, "allow_network"))
 		return fail(EXIT_USAGE, "--allow_network: tasks never get a network in this version "
 			    "of medperf");
-	if (yaml_load_file(cfg_file, 1 << 20, &cfg, &doc, &e) != 0)
+	/* a container_config.yaml, or a legacy mlcube.yaml converted (runner/mlcube.h) */
+	if (container_config_load(cfg_file, &cfg, &doc, &type, &e) != 0)
 		return fail(EXIT_FAIL, "%s", e.msg);
-	rc = container_config_check(cfg, doc, cfg_file, &type, &e) ? fail(EXIT_FAIL, "%s", e.msg)
-								    : EXIT_OK;
-	if (rc == EXIT_OK && !container_has_task(cfg, task))
+	rc = EXIT_OK;
+	if (!container_has_task(cfg, task))
 		rc = fail(EXIT_FAIL, "%s: there is no task '%s'", cfg_file, task);
 	if (rc == EXIT_OK)
 		rc = split_pairs("mounts", arg(c, a, "mounts"), &keys, &hosts, 1);
+	if (rc == EXIT_OK) {
+		/* legacy MLCube: what is not given comes from its workspace, as MLCube does */
+		const char *given[3] = {NULL, NULL, NULL};
+		size_t n = 0;
+		if (params)
+			given[n++] = "parameters_file";
+		if (add)
+			given[n++] = "additional_files";
+		if (mlcube_workspace_mounts(cfg_file, task, given, &keys, &hosts, &e) != 0)
+			rc = fail(EXIT_FAIL, "%s", e.msg);
+	}
 	if (rc == EXIT_OK)
 		rc = split_pairs("env", arg(c, a, "env"), &envk, &envv, 0);
 	for (size_t i = 0; rc == EXIT_OK && i < envk.n; i++)
@@ -453,7 +465,8 @@ static const struct opt submit_opts[] = {
 };
 
 static const struct opt run_test_opts[] = {
-	{'m', "container-config-file", OPT_VALUE, "FILE", "the container_config.yaml", 1},
+	{'m', "container-config-file", OPT_VALUE, "FILE", "the container_config.yaml (or a legacy "
+	 "mlcube.yaml)", 1},
 	{'t', "task", OPT_VALUE, "TASK", "the task to run (prepare, infer, evaluate, ...)", 1},
 	{'p', "parameters-file", OPT_VALUE, "FILE", "parameters.yaml mounted as parameters_file "
 	 "(default: an empty one)", 0},
@@ -487,6 +500,8 @@ static const struct cmd cube_cmds[] = {
 	 "Runs one task of the container described by a local container_config.yaml, with\n"
 	 "the mounts given here, on the chosen platform (native: bubblewrap, no engine\n"
 	 "needed), as medperf runs tasks at a site: no network, read-only inputs, limits.\n"
+	 "A legacy MLCube mlcube.yaml is converted first (docs/mlcube-legacy.md); a mount\n"
+	 "not given then defaults to its path in the MLCube's workspace folder.\n"
 	 "The exit status is 0 when the task exited 0."},
 	{NULL, NULL, NULL, 0, NULL, NULL},
 };

@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/yaml.h"
 #include "runner/container.h"
+#include "runner/mlcube.h"
 
 static const char *const type_names[] = {
 	[CT_DOCKER_IMAGE] = "DockerImage",
@@ -287,6 +288,84 @@ int container_config_check(const json_t *cfg, const struct yaml_doc *doc, const 
 			}
 		}
 	}
+	return MP_OK;
+}
+
+int container_config_load(const char *path, json_t **cfg, struct yaml_doc **docp,
+			  enum container_type *type, mp_errbuf *e)
+{
+	const char *file = path, *tname, *key;
+	struct yaml_doc *doc = NULL;
+	json_t *root = NULL, *conv = NULL, *task, *v;
+	int rc, legacy;
+
+	*cfg = NULL;
+	if (docp)
+		*docp = NULL;
+	*type = CT_INVALID;
+	rc = yaml_load_file(path, 1 << 20, &root, &doc, e);
+	legacy = rc == MP_OK && mlcube_detect(path, root);
+	if (legacy) {
+		rc = mlcube_convert(root, doc, path, &conv, e);
+		json_decref(root);
+		root = conv;
+	}
+	/*
+	 * The mounts MedPerf supplies (known_tasks), said in the MLCube file's
+	 * terms and at its lines; container_config_check says it again below
+	 * for container_config files.
+	 */
+	json_object_foreach(legacy && rc == MP_OK ? json_object_get(root, "tasks") : NULL, tname,
+			    task) {
+		const struct task_mounts *known = NULL;
+		char ptr[512];
+		for (size_t i = 0; i < sizeof(known_tasks) / sizeof(known_tasks[0]); i++)
+			if (strcmp(known_tasks[i].task, tname) == 0)
+				known = &known_tasks[i];
+		for (int io = 0; known && io < 2 && rc == MP_OK; io++) {
+			const char *allowed = io ? known->outputs : known->inputs;
+			json_object_foreach(json_object_get(task, io ? "output_volumes"
+								 : "input_volumes"), key, v) {
+				if (in_list(key, allowed))
+					continue;
+				snprintf(ptr, sizeof(ptr), "/tasks");
+				ptr_add(ptr, sizeof(ptr), tname);
+				ptr_add(ptr, sizeof(ptr), "parameters");
+				ptr_add(ptr, sizeof(ptr), io ? "outputs" : "inputs");
+				ptr_add(ptr, sizeof(ptr), key);
+				rc = BAD(ptr, "tasks.%s.parameters.%s: '%s' is not a parameter MedPerf "
+					 "passes to %s (it passes: %s)", tname, io ? "outputs" : "inputs",
+					 key, tname, allowed[0] ? allowed : "none");
+				break;
+			}
+		}
+		for (const char *p = known ? known->needed_out : ""; *p && rc == MP_OK;) {
+			size_t len = strcspn(p, " ");
+			char need[64];
+			snprintf(need, sizeof(need), "%.*s", (int)len, p);
+			if (json_object_get(json_object_get(task, "output_volumes"), need) == NULL) {
+				snprintf(ptr, sizeof(ptr), "/tasks");
+				ptr_add(ptr, sizeof(ptr), tname);
+				rc = BAD(ptr, "task '%s' must have the output parameter '%s'", tname, need);
+			}
+			p += len + (p[len] == ' ');
+		}
+		if (rc)
+			break;
+	}
+	if (rc == MP_OK)
+		rc = container_config_check(root, doc, path, type, e);
+	if (rc != MP_OK) {
+		*type = CT_INVALID;
+		json_decref(root);
+		yaml_doc_free(doc);
+		return rc;
+	}
+	*cfg = root;
+	if (docp)
+		*docp = doc;
+	else
+		yaml_doc_free(doc);
 	return MP_OK;
 }
 

@@ -34,6 +34,17 @@ enum container_type {
  */
 int container_config_check(const json_t *cfg, const struct yaml_doc *doc, const char *file,
 			   enum container_type *type, mp_errbuf *e);
+/*
+ * Loads path and checks it: a container_config.yaml as it is, or a legacy
+ * MLCube file (mlcube_detect, runner/mlcube.h) converted first, with
+ * MedPerf's mounts of each task checked in the MLCube file's terms. On
+ * success *cfg is the (converted) configuration, *doc the positions of
+ * path's nodes (doc may be NULL), *type its container type; the caller
+ * frees them (json_decref, yaml_doc_free). On failure they are NULL and
+ * CT_INVALID and e says "FILE:LINE: problem" about path.
+ */
+int container_config_load(const char *path, json_t **cfg, struct yaml_doc **doc,
+			  enum container_type *type, mp_errbuf *e);
 /* 1 when the config has task name. */
 int container_has_task(const json_t *cfg, const char *task);
 int container_type_encrypted(enum container_type t);
