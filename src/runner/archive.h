@@ -12,9 +12,10 @@
  *
  * Extraction is all or nothing: entries go to a fresh folder beside dest,
  * which is renamed to dest only when every entry was good; on failure
- * nothing is left behind. Modes keep the owner's permission bits only
- * (setuid, setgid, sticky and group/other write are dropped); owners are not
- * restored.
+ * nothing is left behind. Modes are normalised (folders 0755, files 0755
+ * when executable by anyone, else 0644: no setuid, setgid, sticky or
+ * group/other write, and always readable by the sandbox user); owners are
+ * not restored.
  */
 #ifndef MP_ARCHIVE_H
 #define MP_ARCHIVE_H
