@@ -21,6 +21,11 @@
  */
 int classif_evaluate(const char *predictions, const char *labels, const json_t *options,
 		     json_t **results, mp_errbuf *e);
+/*
+ * Checks classification options (known keys, types, ranges) without reading
+ * any file; on failure *key (when key is not NULL) is the offending key.
+ */
+int classif_check_options(const json_t *options, const char **key, mp_errbuf *e);
 
 /*
  * Segmentation: a folder (or file) of predicted NIfTI masks and one of
@@ -29,6 +34,12 @@ int classif_evaluate(const char *predictions, const char *labels, const json_t *
  */
 int seg_evaluate(const char *predictions, const char *labels, const json_t *options,
 		 json_t **results, mp_errbuf *e);
+/*
+ * Checks segmentation options (known keys: labels, metrics, tolerance_mm,
+ * per_case; their types and values) without reading any file; on failure
+ * *key (when key is not NULL) is the offending key.
+ */
+int seg_check_options(const json_t *options, const char **key, mp_errbuf *e);
 
 /* The subcommands of medperf-metrics (argv[0] is the subcommand's name). */
 int cmd_classification(int argc, char **argv);
