@@ -64,6 +64,8 @@ static void child(const struct proc_opts *o, int out, int errpipe, const sigset_
 	setsid();
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		goto fail;
+	if (o->cwd && chdir(o->cwd) != 0)
+		goto fail;
 	/* passed descriptors: first out of the way (>= 100), then into place */
 	for (size_t i = 0; i < o->n_fd_map; i++) {
 		int t = fcntl(o->fd_map[i][0], F_DUPFD, 100 + (int)i);
@@ -82,8 +84,20 @@ static void child(const struct proc_opts *o, int out, int errpipe, const sigset_
 		fcntl(o->fd_map[i][1], F_SETFD, 0);
 	if (o->set_rlimits && o->limits) {
 		const struct run_limits *l = o->limits;
-		if (l->cpu_seconds > 0)
-			set_limit(RLIMIT_CPU, (uint64_t)(l->cpu_seconds + 0.999));
+		if (l->cpu_seconds > 0) {
+			/*
+			 * soft < hard: at the limit the kernel sends SIGXCPU, which the
+			 * report recognises through bwrap's exit status. With soft ==
+			 * hard it sends SIGKILL, and the task's CPU time is not in the
+			 * rusage we get (it is reaped inside the sandbox's PID
+			 * namespace): the stop would read "killed by signal 9".
+			 * A task that catches SIGXCPU is killed one second later.
+			 */
+			struct rlimit rl;
+			rl.rlim_cur = (rlim_t)(l->cpu_seconds + 0.999);
+			rl.rlim_max = rl.rlim_cur + 1;
+			setrlimit(RLIMIT_CPU, &rl);
+		}
 		if (l->memory_bytes)
 			set_limit(RLIMIT_AS, l->memory_bytes);
 		if (l->processes > 0)

@@ -32,6 +32,8 @@ struct proc_opts {
 	 * tree is killed (engines: stop the container by name); may be NULL */
 	void (*on_stop)(void *arg);
 	void *arg;
+	const char *cwd;              /* NULL: this process's; else the child's working folder
+				       * (engines: where conmon drops its "oom" marker) */
 };
 
 /*

@@ -65,9 +65,12 @@ struct run_spec {
 	const char *name;             /* a unique name, "medperf-<task>-<16 hex>" (engines name containers) */
 	const char *log_path;         /* the task's output goes here (created, capped) */
 	int stream;                   /* also copy the output to stderr as it comes */
-	/* native only, when medperf runs as root: the task runs as this user and group */
+	/* when medperf runs as root, the task runs as this user and group (native, podman,
+	 * docker; the engines take 0 as nobody, 65534) */
 	uid_t run_uid;
 	gid_t run_gid;
+	/* singularity only: the folder of images converted from Docker ones (<hash>.sif) */
+	const char *image_cache;
 };
 
 /* How a task ended. */
