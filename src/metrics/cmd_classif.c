@@ -34,7 +34,7 @@ struct copts {
 	char *positive, *negative;
 	int has_score_column;
 	unsigned want;          /* CLASSIF_BIT of each metric */
-	int explicit_metrics;
+	unsigned named;         /* the metrics named one by one (not through "all") */
 	unsigned averages;      /* 1 << CA_MACRO, CA_WEIGHTED, CA_MICRO */
 	double threshold, ci_level;
 	unsigned bootstrap;
@@ -247,12 +247,11 @@ static int opt_metrics(const json_t *v, struct copts *o, mp_errbuf *e)
 	int rc = parse_list(v, "metrics", &names, e);
 
 	o->want = 0;
-	o->explicit_metrics = 1;
+	o->named = 0;
 	for (size_t i = 0; rc == MP_OK && i < names.n; i++) {
 		size_t j, nm = sizeof(metric_names) / sizeof(metric_names[0]);
 		if (strcmp(names.v[i], "all") == 0) {
 			o->want = (1u << CM_MAX) - 1;
-			o->explicit_metrics = 0;
 			continue;
 		}
 		for (j = 0; j < nm; j++)
@@ -261,8 +260,10 @@ static int opt_metrics(const json_t *v, struct copts *o, mp_errbuf *e)
 		if (j == nm)
 			rc = mp_seterr(e, MP_EINVAL, "metrics: unknown metric '%s' (see --help)",
 				       names.v[i]);
-		else
+		else {
 			o->want |= CLASSIF_BIT(metric_names[j].m);
+			o->named |= CLASSIF_BIT(metric_names[j].m);
+		}
 	}
 	strv_free(&names);
 	return rc;
@@ -389,8 +390,7 @@ static int copts_parse(const json_t *options, struct copts *o, const char **badk
 	}
 	if (o->has_score_column && json_object_get(options, "score_columns"))
 		return mp_seterr(e, MP_EINVAL, "score_column and score_columns: give one of them");
-	if (!o->spec.probabilities && o->explicit_metrics &&
-	    (o->want & CLASSIF_PROBABILITY_METRICS)) {
+	if (!o->spec.probabilities && (o->named & CLASSIF_PROBABILITY_METRICS)) {
 		if (badkey)
 			*badkey = "metrics";
 		return mp_seterr(e, MP_EINVAL, "metrics: brier, log_loss and ece need "
@@ -468,7 +468,8 @@ static json_t *metric_entry(enum classif_metric m, size_t slot, const double *va
 
 	bad |= set_new(o, "value", number(v));
 	if (isnan(v) && undefined_why[m])
-		bad |= set_new(o, "note", json_string(binary ? undefined_why[m]
+		bad |= set_new(o, "note", json_string(binary || m == CM_COHEN_KAPPA
+							       ? undefined_why[m]
 							       : "undefined for every class"));
 	if (m == CM_ECE)
 		bad |= set_new(o, "bins", json_integer(ece_bins));

@@ -55,6 +55,12 @@ static int is_dir(const char *path)
 }
 
 /* Whether a folder (or a file) holds NIfTI images. */
+/* A NIfTI file by its name: .nii, .nii.gz, or the header of a .hdr/.img pair. */
+static int is_nifti_name(const char *name)
+{
+	return has_suffix(name, ".nii") || has_suffix(name, ".nii.gz") || has_suffix(name, ".hdr");
+}
+
 static int holds_nifti(const char *path)
 {
 	DIR *d;
@@ -62,12 +68,12 @@ static int holds_nifti(const char *path)
 	int found = 0;
 
 	if (!is_dir(path))
-		return has_suffix(path, ".nii") || has_suffix(path, ".nii.gz");
+		return is_nifti_name(path);
 	d = opendir(path);
 	if (d == NULL)
 		return 0;
 	while (!found && (de = readdir(d)) != NULL)
-		found = has_suffix(de->d_name, ".nii") || has_suffix(de->d_name, ".nii.gz");
+		found = is_nifti_name(de->d_name);
 	closedir(d);
 	return found;
 }

@@ -201,6 +201,17 @@ def test_single_class_everywhere_kappa_undefined(metrics, tmp_path):
     assert v["f1"] is None and v["accuracy"] == 1.0 and v["balanced_accuracy"] == 1.0
 
 
+def test_multiclass_kappa_undefined_note(metrics, tmp_path):
+    """Kappa is one number over all classes: its note says why, not "for every class"."""
+    y = np.zeros(9, int)
+    P = np.tile([0.8, 0.1, 0.1], (9, 1))
+    pred, lab, _ = multi_files(tmp_path, y, P)
+    res = run_json(metrics, pred, lab, "--bootstrap", "0", "--classes", "c0,c1,c2")
+    kappa = res["metrics"]["cohen_kappa"]
+    assert kappa["value"] is None and math.isnan(skm.cohen_kappa_score(y, np.zeros(9, int)))
+    assert "all the same one class" in kappa["note"], kappa
+
+
 @pytest.mark.parametrize("inverted", [False, True])
 def test_perfect_and_inverted(metrics, tmp_path, inverted):
     y = np.array([0] * 20 + [1] * 15)
@@ -707,6 +718,8 @@ USAGE_ERRORS = [
     (("--format", "xml"), "yaml or json"),
     (("--ci-level", "1.5"), "ci_level"),
     (("--score-type", "score", "--metrics", "brier"), "need probabilities"),
+    (("--score-type", "score", "--metrics", "all,brier"), "need probabilities"),
+    (("--score-type", "score", "--metrics", "log_loss,all"), "need probabilities"),
     (("--score-column", "s", "--score-columns", "a,b"), "give one of them"),
     (("--ece-bins", "0"), "ece_bins"),
     (("--frobnicate",), ""),
@@ -867,3 +880,18 @@ def test_evaluate_dispatches_segmentation(metrics, tmp_path):
                     "--output_path", tmp_path / "o.yaml")
         assert r.returncode == 1, r.stderr
         assert f"parameters.yaml:{line}:" in r.stderr and "tolerence_mm" in r.stderr
+
+
+def test_evaluate_detects_analyze_pairs_as_segmentation(metrics, tmp_path):
+    """Without a task key, a folder of .hdr/.img predictions is segmentation too."""
+    pdir, ldir = tmp_path / "predictions", tmp_path / "labels"
+    pdir.mkdir()
+    ldir.mkdir()
+    (pdir / "case1.hdr").write_bytes(b"")
+    (pdir / "case1.img").write_bytes(b"")
+    pf = tmp_path / "parameters.yaml"
+    pf.write_text("tolerence_mm: 1\n")
+    r = metrics("evaluate", "--predictions", pdir, "--labels", ldir, "--parameters_file", pf,
+                "--output_path", tmp_path / "o.yaml")
+    assert r.returncode == 1, r.stderr
+    assert "parameters.yaml:1:" in r.stderr and "tolerence_mm" in r.stderr
