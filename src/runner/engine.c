@@ -363,6 +363,23 @@ int engine_archive_tag(const char *archive, char **tag, mp_errbuf *e)
 /* HOME and TMPDIR: the root file system is read-only, /tmp is the task's own folder. */
 const char *const engine_task_env[] = {"HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8", NULL};
 
+int engine_oci_tail(struct strv *a, const struct run_spec *s, const char *image)
+{
+	int rc = 0;
+
+	if (s->shm_size && *s->shm_size)
+		rc |= strv_push(a, "--shm-size") | strv_push(a, s->shm_size);
+	for (const char *const *env = engine_task_env; *env; env++)
+		rc |= strv_push(a, "--env") | strv_push(a, *env);
+	for (const char *const *env = s->env; env && *env; env++)
+		rc |= strv_push(a, "--env") | strv_push(a, *env);
+	if (s->entrypoint)
+		rc |= strv_push(a, "--entrypoint") | strv_push(a, s->entrypoint);
+	rc |= strv_push(a, image);
+	rc |= strv_pushv(a, s->command);
+	return rc ? -1 : 0;
+}
+
 /* ENOSYS: their arguments live in memory, out of the filter's sight; libraries fall back. */
 static const char *const nosys_calls[] = {"clone3", "io_uring_setup", "io_uring_enter",
 					  "io_uring_register", NULL};

@@ -95,6 +95,11 @@ int engine_seccomp_profile(char **json, mp_errbuf *e);
 /* The variables every OCI task starts with (before its own, which may change them). */
 extern const char *const engine_task_env[];
 
+/* The end of a podman or docker run line: --shm-size, the task environment
+ * (engine_task_env, then the spec's), --entrypoint, the image and the
+ * command. Returns 0, or -1 when out of memory. */
+int engine_oci_tail(struct strv *a, const struct run_spec *s, const char *image);
+
 /* The podman and docker command lines, for the given task user (runner.h's command() use these). */
 int podman_command_as(const struct run_spec *s, const struct engine_ids *ids, struct strv *a,
 		      mp_errbuf *e);

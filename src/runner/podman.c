@@ -163,16 +163,7 @@ int podman_command_as(const struct run_spec *s, const struct engine_ids *ids, st
 		      strv_pushf(a, "%s:%s:%s", s->mounts[i].host, s->mounts[i].target,
 				 s->mounts[i].output ? "rw" : "ro");
 	rc |= push_gpus(a, &g);
-	if (s->shm_size && *s->shm_size)
-		rc |= strv_push(a, "--shm-size") | strv_push(a, s->shm_size);
-	for (const char *const *env = engine_task_env; *env; env++)
-		rc |= strv_push(a, "--env") | strv_push(a, *env);
-	for (const char *const *env = s->env; env && *env; env++)
-		rc |= strv_push(a, "--env") | strv_push(a, *env);
-	if (s->entrypoint)
-		rc |= strv_push(a, "--entrypoint") | strv_push(a, s->entrypoint);
-	rc |= strv_push(a, image);
-	rc |= strv_pushv(a, s->command);
+	rc |= engine_oci_tail(a, s, image);
 	free(tag);
 	return rc ? mp_seterr(e, MP_ENOMEM, "cannot build the command line") : MP_OK;
 }
