@@ -207,7 +207,7 @@ void bc_csv_read(const char *path, struct bc_csv *csv)
 	int have_header = 0;
 
 	memset(csv, 0, sizeof(*csv));
-	csv->path = path;
+	csv->path = bc_xstrdup(path);
 	csv->text = read_file(path, &len);
 	char *p = csv->text;
 	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
@@ -269,6 +269,7 @@ void bc_csv_read(const char *path, struct bc_csv *csv)
 
 void bc_csv_free(struct bc_csv *csv)
 {
+	free(csv->path);
 	free(csv->text);
 	free(csv->header);
 	free(csv->cells);

@@ -34,7 +34,7 @@ void bc_parse_options(int argc, char **argv, const char *const *names, const cha
  * dropped; quotes are refused (no field of this data needs them); blank lines are
  * skipped. Every row must have as many fields as the header. */
 struct bc_csv {
-	const char *path;   /* as given, for messages */
+	char *path;         /* a copy of the path given, for messages */
 	char *text;         /* the file, cut into fields in place */
 	size_t ncols;
 	char **header;      /* ncols names */
