@@ -4,11 +4,12 @@ run through the real `medperf container run_test`, as a site would run them.
   package_native  examples/breast-cancer/package run once into a session folder, with the
                   build's programs ($MEDPERF_BUILD) and medperf-metrics ($MEDPERF_METRICS)
   package_oci     the same with --oci: OCI images built offline by podman, tagged with a
-                  unique version, removed at the session's end (skipped with the reason
-                  when podman cannot build or run them)
+                  unique version, removed at the session's end (skipped when podman is
+                  not installed)
   medperf(platform) a Medperf that runs one task: .run(config, task, mounts, params)
-  pipeline(...)   prepare -> sanity_check -> statistics -> infer (every model) -> evaluate
+  make_pipeline   prepare -> sanity_check -> statistics -> infer (every model) -> evaluate
                   (every model) on one site's raw data, each task's Run kept
+  native_runs     those pipelines on native for the demo tarball and the three hospitals
   sklearn_models  the three models fitted again by ../../examples/breast-cancer/train,
                   for their predict_proba
 
@@ -130,20 +131,20 @@ def package_native(base_dir):
 
 @pytest.fixture(scope="session")
 def package_oci(base_dir):
-    """(Package, None) or (None, why podman cannot be used here)."""
+    """The package with its OCI images (tagged test-<unique>, removed at the end);
+    skipped when podman is not installed, failed when the images cannot be built."""
     if shutil.which("podman") is None:
-        yield None, "podman is not installed"
-        return
+        pytest.skip("podman is not installed")
     version = "test-" + uuid.uuid4().hex[:12]
     out = os.path.join(base_dir, "package-oci")
-    r = run_package(out, "--oci", "--version", version)
     tags = [f"localhost/medperf-bc-{role}:{version}"
             for role in ("prep", "logreg", "gnb", "tree", "metrics")]
     try:
-        if r.returncode != 0:
-            yield None, f"package --oci failed: {r.stderr.strip()}"
-        else:
-            yield Package(out), None
+        r = run_package(out, "--oci", "--version", version)
+        assert r.returncode == 0, f"package --oci failed:\n{r.stdout}\n{r.stderr}"
+        pkg = Package(out)
+        pkg.version, pkg.tags = version, tags
+        yield pkg
     finally:
         for tag in tags:
             subprocess.run(["podman", "rmi", tag], capture_output=True, timeout=120)
@@ -297,3 +298,10 @@ def make_pipeline(med, pkg, form, base, site):
         raw_data = pkg.path(pkg.manifest["sites"][site]["data_path"])
         raw_labels = pkg.path(pkg.manifest["sites"][site]["labels_path"])
     return Pipeline(med, pkg, form, work, raw_data, raw_labels).run_all()
+
+
+@pytest.fixture(scope="session")
+def native_runs(medperf, package_native, base_dir):
+    """{site: Pipeline} of the demo tarball and the three hospitals on native."""
+    med = medperf("native")
+    return {s: make_pipeline(med, package_native, "native", base_dir, s) for s in SITES}

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from conftest import MODELS, SITES, make_pipeline, read_csv, run_package
+from conftest import MODELS, SITES, read_csv, run_package
 
 # ROC AUC of each model per site, as README.md states them (4 decimals)
 DOCUMENTED_AUC = {
@@ -29,9 +29,8 @@ DOCUMENTED_AUC = {
 
 
 @pytest.fixture(scope="module")
-def runs(medperf, package_native, base_dir):
-    med = medperf("native")
-    return {s: make_pipeline(med, package_native, "native", base_dir, s) for s in SITES}
+def runs(native_runs):
+    return native_runs
 
 
 def raw_cases(p):

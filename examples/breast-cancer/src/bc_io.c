@@ -34,6 +34,7 @@ void bc_set_prog(const char *name)
 	prog = name;
 }
 
+__attribute__((format(printf, 2, 0)))
 static _Noreturn void vdie(int status, const char *fmt, va_list ap)
 {
 	fflush(stdout);
