@@ -4,18 +4,23 @@
  * parameters_file, output_path; reference §3.2). It reads the parameters
  * YAML, picks the task (classification or segmentation), finds the files
  * in the folders, runs classif_evaluate() or seg_evaluate(), and writes the
- * results YAML mapping to output_path atomically.
+ * results YAML mapping to output_path: atomically (a temporary file
+ * renamed over it) where its folder is writable, else in place, as when
+ * the runner mounts output_path as a single file in a read-only folder.
  *
  * Options come as `--name value` or `--name=value` (MLCube's form), with
  * MedPerf's underscores or with hyphens. Parameter keys: docs/metrics.md.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/yaml.h"
@@ -33,7 +38,8 @@ static const char evaluate_usage[] =
 	"  --predictions DIR        the model's predictions (a folder, or one file)\n"
 	"  --labels DIR             the prepared labels (a folder, or one file)\n"
 	"  --parameters_file FILE   the parameters YAML (docs/metrics.md)\n"
-	"  --output_path FILE       where the results YAML is written (atomically)\n"
+	"  --output_path FILE       where the results YAML is written (atomically\n"
+	"                           when its folder is writable, else in place)\n"
 	"  --local_outputs_path DIR, --additional_files DIR   accepted and unused\n"
 	"  -h, --help               show this help\n"
 	"\n"
@@ -207,6 +213,62 @@ static const struct task {
 	{"segmentation", seg_own, seg_check_options, run_segmentation},
 };
 
+/*
+ * Writes the results to an existing regular file in place: MedPerf mounts
+ * output_path as one file, and the folder around such a mount is read-only,
+ * so no temporary file can be made beside it.
+ */
+static int write_in_place(const char *path, const json_t *results, mp_errbuf *e)
+{
+	struct buf b;
+	const char *p;
+	size_t left;
+	int fd, rc;
+
+	buf_init(&b, 0);
+	rc = yaml_dump(&b, results);
+	if (rc) {
+		buf_release(&b);
+		return mp_seterr(e, rc, "cannot write '%s' as YAML: %s", path, mp_strerror(rc));
+	}
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		rc = mp_seterr(e, MP_EIO, "cannot open '%s': %s", path, strerror(errno));
+		buf_release(&b);
+		return rc;
+	}
+	for (p = b.data, left = b.len; left > 0;) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = mp_seterr(e, MP_EIO, "cannot write '%s': %s", path, strerror(errno));
+			break;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (close(fd) != 0 && rc == MP_OK)
+		rc = mp_seterr(e, MP_EIO, "cannot write '%s': %s", path, strerror(errno));
+	buf_release(&b);
+	return rc;
+}
+
+/* In place when path is a regular file in a folder this process cannot write to. */
+static int write_results(const char *path, const json_t *results, mp_errbuf *e)
+{
+	struct stat st;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int in_place;
+
+	if (dir == NULL)
+		return mp_seterr(e, MP_ENOMEM, "out of memory");
+	in_place = lstat(path, &st) == 0 && S_ISREG(st.st_mode) && access(dir, W_OK) != 0;
+	free(dir);
+	return in_place ? write_in_place(path, results, e) : yaml_write_file(path, results, 0644, e);
+}
+
 static int evaluate(const char *pred, const char *lab, const char *params_path, const char *out,
 		    mp_errbuf *e)
 {
@@ -254,7 +316,7 @@ static int evaluate(const char *pred, const char *lab, const char *params_path, 
 	if (rc == MP_OK && !json_is_object(results))
 		rc = mp_seterr(e, MP_EINVAL, "the %s task gave no results mapping", t->name);
 	if (rc == MP_OK)
-		rc = yaml_write_file(out, results, 0644, e);
+		rc = write_results(out, results, e);
 out:
 	json_decref(params);
 	json_decref(results);

@@ -895,3 +895,33 @@ def test_evaluate_detects_analyze_pairs_as_segmentation(metrics, tmp_path):
                 "--output_path", tmp_path / "o.yaml")
     assert r.returncode == 1, r.stderr
     assert "parameters.yaml:1:" in r.stderr and "tolerence_mm" in r.stderr
+
+
+def test_evaluate_writes_a_file_mount_in_place(tmp_path):
+    """MedPerf mounts output_path as one file in a read-only folder: the results
+    are written into that file (no temporary file can be made beside it)."""
+    import shutil
+    import subprocess
+    from conftest import METRICS
+    bwrap = shutil.which("bwrap")
+    assert bwrap, "bubblewrap is installed by scripts/install-deps"
+    pdir, ldir, pf, y, s = evaluator_layout(tmp_path, PARAMS)
+    res = tmp_path / "results"
+    res.mkdir()
+    out = res / "results.yaml"
+    out.write_text("")
+    r = subprocess.run([bwrap, "--dev-bind", "/", "/", "--ro-bind", res, res, "--bind", out, out,
+                        METRICS, "evaluate", "--predictions", pdir, "--labels", ldir,
+                        "--parameters_file", pf, "--output_path", out],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(res)) == ["results.yaml"]
+    text = out.read_text()
+    assert "roc_auc:" in text and "confusion_matrix:" in text
+    # the same folder, made read-only, but with no file to write into: refused with the path
+    out.unlink()
+    r = subprocess.run([bwrap, "--dev-bind", "/", "/", "--ro-bind", res, res,
+                        METRICS, "evaluate", "--predictions", pdir, "--labels", ldir,
+                        "--parameters_file", pf, "--output_path", out],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and "results.yaml" in r.stderr and "Read-only" in r.stderr, r.stderr
