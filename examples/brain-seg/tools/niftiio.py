@@ -100,9 +100,9 @@ def encode(a, spacing, affine, descrip=b"", slope=0.0, inter=0.0):
 
 
 def write(path, a, spacing, affine, descrip=b"", slope=0.0, inter=0.0):
-    """Writes encode(...) gzip-compressed (level 9, time stamp 0, no file name):
+    """Writes encode(...) gzip-compressed (level 6, time stamp 0, no file name):
     the same array gives the same bytes."""
-    data = gzip.compress(encode(a, spacing, affine, descrip, slope, inter), compresslevel=9,
+    data = gzip.compress(encode(a, spacing, affine, descrip, slope, inter), compresslevel=6,
                          mtime=0)
     with open(path, "wb") as f:
         f.write(data)
