@@ -55,7 +55,7 @@ def script(name, *args, timeout=300):
 
 @pytest.fixture(scope="session")
 def build():
-    for prog in ("brainseg-prep", "brainseg-infer", "brainseg-evaluate"):
+    for prog in ("brainseg-prep", "brainseg-infer"):
         p = os.path.join(BUILD, "examples", "brain-seg", prog)
         assert os.access(p, os.X_OK), (f"no {p}: build {BUILD} (after adding an example, "
                                        f"'meson setup --reconfigure {BUILD}')")

@@ -76,7 +76,7 @@ def test_index_digests_and_program_trees(packaged):
         with tarfile.open(os.path.join(out, c["image"])) as tar:
             files = sorted(m.name for m in tar.getmembers() if m.isfile())
         want = {"prep": ["bin/brainseg-prep"],
-                "metrics": ["bin/brainseg-evaluate", "bin/medperf-metrics"]}.get(
+                "metrics": ["bin/medperf-metrics"]}.get(
             role, ["bin/brainseg-infer", f"weights/{role[len('model-'):]}.txt"])
         assert files == want
     assert sha256(os.path.join(out, index["demo"]["tarball"])) == index["demo"]["sha256"]
