@@ -112,11 +112,11 @@ static int numbers(char **tok, int ntok, int first, int n, double *out)
 /* "class T prior P mean M1 M2 cov C11 C12 C22" */
 static int class_line(struct model *m, char **tok, int ntok)
 {
-	double t, v[7];
+	double t, v[6];
 	if (ntok != 11 || number(tok[1], &t) != 0 || t < 1 || t > NTISSUE || t != floor(t) ||
 	    strcmp(tok[2], "prior") || strcmp(tok[4], "mean") || strcmp(tok[7], "cov"))
 		return -1;
-	const int at[7] = { 3, 5, 6, 8, 9, 10 };
+	const int at[6] = { 3, 5, 6, 8, 9, 10 };
 	for (int i = 0; i < 6; i++)
 		if (number(tok[at[i]], &v[i]) != 0)
 			return -1;
