@@ -30,6 +30,7 @@ enum cli_exit {
 	EXIT_NETWORK = 5,    /* the server could not be reached */
 	EXIT_INTEGRITY = 6,  /* a hash did not match */
 	EXIT_CANCELLED = 7,  /* the user declined a confirmation */
+	EXIT_INTERRUPTED = 130, /* interrupted (Ctrl-C, SIGTERM) while running tasks */
 };
 
 /* ---- options ---- */
@@ -82,7 +83,9 @@ struct group {
 };
 
 extern const struct group group_auth, group_profile, group_benchmark, group_container,
-	group_model, group_dataset, group_association, group_result, group_storage;
+	group_model, group_dataset, group_association, group_result, group_storage, group_test;
+/* Commands outside any group: `medperf run` (cmd_result.c). */
+extern const struct cmd cmd_run_top;
 
 /* ---- the run context ---- */
 
@@ -158,6 +161,8 @@ int64_t credentials_expiry(const json_t *cred);
 char *token_load(const struct ctx *c);
 /* Opens c->comms for the active profile (with the token when logged in). */
 int comms_for_profile(struct ctx *c, int need_login);
+/* Opens another connection for the active profile into *out (a second thread's). */
+int comms_open_profile(struct ctx *c, int need_login, struct comms **out);
 /* Storage path of an entity kind ("benchmarks", "cubes", ...) for the
  * profile's server and id: storage/kind/<server_dir>/<id> (malloc'd). */
 char *storage_entity_dir(const struct ctx *c, const char *kind, const char *id);

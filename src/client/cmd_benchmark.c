@@ -1,14 +1,19 @@
 /*
  * cmd_benchmark.c: `medperf benchmark ls|view|submit|update_associations_policy|
- * approve|reject`. approve/reject are for platform admins (MedPerf has no
- * command for it). `run` needs the container runner and says so.
+ * approve|reject|run`. approve/reject are for platform admins (MedPerf has
+ * no command for it). submit runs the compatibility test of the three parts
+ * on the demo data first (flow C, compat.c) unless told to skip it; run
+ * runs every model of the benchmark on a dataset of this site (flow I,
+ * runs.c).
  */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/compat.h"
 #include "client/entity.h"
+#include "client/runs.h"
 #include "core/pkey.h"
 
 static const struct column bench_cols[] = {
@@ -61,24 +66,42 @@ static int view(struct ctx *c, struct args *a)
 static int submit(struct ctx *c, struct args *a)
 {
 	const char *demo_url = arg(c, a, "demo-url"), *demo_hash = arg(c, a, "demo-hash");
-	struct comms_result r;
+	int skip = arg_flag(c, a, "skip-compatibility-tests");
+	struct comms_result r = {0};
+	struct compat_result test;
 	json_t *body, *md;
-	int rc;
+	int rc = EXIT_OK;
 
-	if (!arg_flag(c, a, "skip-compatibility-tests"))
-		return fail(EXIT_FAIL, "the compatibility test runs the benchmark's containers, "
-			    "which needs the container runner: this version of medperf does not "
-			    "have it yet (submit with --skip-compatibility-tests)");
-	md = json_pack("{s:b,s:b,s:{}}", "demo_dataset_already_prepared",
-		       arg_flag(c, a, "skip-demo-data-preparation"), "skip_compatibility_tests", 1,
-		       "results");
+	memset(&test, 0, sizeof(test));
+	if (!skip) {
+		struct compat_request req;
+		if (demo_url == NULL)
+			return fail(EXIT_USAGE, "--demo-url is needed: the compatibility test runs the "
+				    "three parts on the demo data (or give --skip-compatibility-tests)");
+		memset(&req, 0, sizeof(req));
+		req.prep = arg(c, a, "data-preparation-container");
+		req.model = arg(c, a, "reference-model");
+		req.evaluator = arg(c, a, "evaluator-container");
+		req.demo_url = demo_url;
+		req.demo_hash = demo_hash;
+		req.demo_prepared = arg_flag(c, a, "skip-demo-data-preparation");
+		note("Running the compatibility test of the benchmark's parts on the demo data...");
+		rc = compat_run(c, &req, &test);
+		if (rc)
+			return rc;
+	}
+	md = json_pack("{s:b,s:b,s:O}", "demo_dataset_already_prepared",
+		       arg_flag(c, a, "skip-demo-data-preparation"), "skip_compatibility_tests", skip,
+		       "results", skip ? json_object() : test.results);
+	if (skip)
+		json_decref(json_object_get(md, "results")); /* the {} made above: its extra reference */
 	body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:s}",
 		"name", arg(c, a, "name"),
 		"description", arg(c, a, "description") ? arg(c, a, "description") : "",
 		"docs_url", arg(c, a, "docs-url") ? arg(c, a, "docs-url") : "",
 		"demo_dataset_tarball_url", demo_url ? demo_url : "link",
-		"demo_dataset_tarball_hash", demo_hash ? demo_hash : "hash",
-		"demo_dataset_generated_uid", "uid",
+		"demo_dataset_tarball_hash", skip ? (demo_hash ? demo_hash : "hash") : test.demo_hash,
+		"demo_dataset_generated_uid", skip ? "uid" : test.prepared_hash,
 		"data_preparation_mlcube", (json_int_t)arg_int(c, a, "data-preparation-container"),
 		"reference_model", (json_int_t)arg_int(c, a, "reference-model"),
 		"data_evaluator_mlcube", (json_int_t)arg_int(c, a, "evaluator-container"),
@@ -96,8 +119,8 @@ static int submit(struct ctx *c, struct args *a)
 			 json_string_value(json_object_get(r.body, "name")),
 			 json_string_value(json_object_get(r.body, "approval_status")));
 	}
-	if (rc != EXIT_CANCELLED)
-		comms_result_release(&r);
+	comms_result_release(&r);
+	compat_result_release(&test);
 	json_decref(body);
 	return rc;
 }
@@ -230,12 +253,78 @@ static int decide(struct ctx *c, struct args *a, const char *status)
 static int approve(struct ctx *c, struct args *a) { return decide(c, a, "APPROVED"); }
 static int reject(struct ctx *c, struct args *a) { return decide(c, a, "REJECTED"); }
 
+/* A models file: model ids separated by commas (and blanks), as MedPerf reads it. */
+static int read_models(const char *file, int64_t **out, size_t *n)
+{
+	char *text, *p, *end;
+	size_t len, cap = 16;
+	mp_errbuf e;
+
+	*n = 0;
+	if (file_read_all(file, 1 << 20, &text, &len, &e) != 0)
+		return fail(EXIT_FAIL, "%s", e.msg);
+	*out = malloc(cap * sizeof(**out));
+	for (p = text; *out && *p;) {
+		long long v;
+		while (*p && (isspace((unsigned char)*p) || *p == ','))
+			p++;
+		if (*p == '\0')
+			break;
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (end == p || errno || v <= 0 || (*end && !isspace((unsigned char)*end) &&
+						     *end != ',')) {
+			free(text);
+			free(*out);
+			*out = NULL;
+			return fail(EXIT_USAGE, "%s: the file should hold model ids separated by "
+				    "commas, e.g. 3,4,7", file);
+		}
+		if (*n == cap) {
+			int64_t *more = realloc(*out, 2 * cap * sizeof(**out));
+			if (more == NULL)
+				break;
+			*out = more;
+			cap *= 2;
+		}
+		(*out)[(*n)++] = v;
+		p = end;
+	}
+	free(text);
+	if (*out == NULL || *n == 0) {
+		free(*out);
+		*out = NULL;
+		return fail(*n ? EXIT_FAIL : EXIT_USAGE, "%s: %s", file, *n ? "out of memory" :
+			    "no model ids in it");
+	}
+	return EXIT_OK;
+}
+
 static int run(struct ctx *c, struct args *a)
 {
-	(void)c;
-	(void)a;
-	return fail(EXIT_FAIL, "running a benchmark needs the container runner, which this "
-		    "version of medperf does not have yet");
+	struct run_request req = {0};
+	struct run_summary s = {0};
+	int64_t *models = NULL;
+	size_t n = 0;
+	int rc = EXIT_OK;
+
+	if (arg(c, a, "models-file"))
+		rc = read_models(arg(c, a, "models-file"), &models, &n);
+	if (rc)
+		return rc;
+	req.benchmark = arg_int(c, a, "benchmark");
+	req.dataset = arg_int(c, a, "data_uid");
+	req.models = models;
+	req.n_models = n;
+	req.ignore_model_errors = arg_flag(c, a, "ignore-model-errors");
+	req.no_cache = arg_flag(c, a, "no-cache");
+	req.new_result = arg_flag(c, a, "new-result") || arg_flag(c, a, "rerun-finalized");
+	rc = runs_execute(c, &req, &s);
+	if (s.n)
+		runs_print(c, &req, &s);
+	run_summary_release(&s);
+	free(models);
+	return rc;
 }
 
 #define END {0, NULL, 0, NULL, NULL, 0}
@@ -272,7 +361,7 @@ static const struct opt submit_opts[] = {
 	{'e', "evaluator-container", OPT_INT, "ID", "evaluator (metrics) container", 1},
 	{0, "skip-demo-data-preparation", OPT_FLAG, NULL, "the demo data is prepared already", 0},
 	{0, "skip-compatibility-tests", OPT_FLAG, NULL, "register without running the "
-	 "compatibility test (needed until the runner exists)", 0},
+	 "compatibility test", 0},
 	{0, "operational", OPT_FLAG, NULL, "register in OPERATION state", 0},
 	{'y', "yes", OPT_FLAG, NULL, "do not ask for confirmation", 0},
 	{0, "json", OPT_FLAG, NULL, "print the registered benchmark as JSON", 0},
@@ -295,8 +384,16 @@ static const struct opt decide_opts[] = {
 	END,
 };
 static const struct opt run_opts[] = {
-	{'b', "benchmark", OPT_INT, "ID", "the benchmark", 0},
-	{'d', "data_uid", OPT_INT, "ID", "the dataset", 0},
+	{'b', "benchmark", OPT_INT, "ID", "the benchmark", 1},
+	{'d', "data_uid", OPT_INT, "ID", "the dataset (prepared and operational, on this "
+	 "machine)", 1},
+	{'f', "models-file", OPT_VALUE, "FILE", "only these models: ids separated by commas", 0},
+	{0, "ignore-model-errors", OPT_FLAG, NULL, "evaluate what a failing model left: a "
+	 "partial result", 0},
+	{0, "no-cache", OPT_FLAG, NULL, "run again the models that ran (not those submitted)", 0},
+	{0, "new-result", OPT_FLAG, NULL, "run every model again, into new results for those "
+	 "submitted", 0},
+	{0, "rerun-finalized", OPT_FLAG, NULL, "the same as --new-result (MedPerf's name)", 0},
 	END,
 };
 
@@ -305,17 +402,23 @@ static const struct cmd bench_cmds[] = {
 	{"view", view, view_opts, CMD_SERVER | CMD_LOGIN, "show benchmarks in detail", NULL},
 	{"submit", submit, submit_opts, CMD_SERVER | CMD_LOGIN, "register a benchmark",
 	 "Registers a benchmark from its three parts: the data preparation container, the\n"
-	 "reference model and the evaluator container. A platform admin then approves it."},
+	 "reference model and the evaluator container, after running them together on the\n"
+	 "demo data (--demo-url) unless --skip-compatibility-tests. A platform admin then\n"
+	 "approves it."},
 	{"update_associations_policy", policy, policy_opts, CMD_SERVER | CMD_LOGIN,
 	 "set how dataset and model association requests are approved", NULL},
 	{"approve", approve, decide_opts, CMD_SERVER | CMD_LOGIN, "approve a benchmark "
 	 "(platform admins)", NULL},
 	{"reject", reject, decide_opts, CMD_SERVER | CMD_LOGIN, "reject a benchmark "
 	 "(platform admins)", NULL},
-	{"run", run, run_opts, 0, "run a benchmark's models on a dataset (needs the runner)",
-	 NULL},
+	{"run", run, run_opts, CMD_SERVER | CMD_LOGIN, "run a benchmark's models on a dataset of "
+	 "this site",
+	 "Runs the reference model and every approved model on the dataset, here, each in\n"
+	 "the sandbox: a model that fails or hangs is recorded with the reason and the\n"
+	 "others run. Models that ran are not run again (a run interrupted with Ctrl-C\n"
+	 "goes on where it stopped). The metrics wait for review: 'medperf result ls'."},
 	{NULL, NULL, NULL, 0, NULL, NULL},
 };
 
 const struct group group_benchmark = {"benchmark", NULL, bench_cmds,
-	"benchmarks: list, view, register, approve, association policy"};
+	"benchmarks: list, view, register, approve, association policy, run"};

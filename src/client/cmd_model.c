@@ -2,12 +2,15 @@
  * cmd_model.c: `medperf model ls|view|submit|associate`. A model is a
  * container with an `infer` task (the container options) or a file asset
  * (--asset-path: hashed here and kept local; --asset-url: downloaded and
- * hashed). associate asks a benchmark to take the model.
+ * hashed). associate asks a benchmark to take the model, after running the
+ * compatibility test of the model with the benchmark's parts on its demo
+ * data (compat.c) unless the benchmark skips it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/compat.h"
 #include "client/entity.h"
 #include "client/fetch.h"
 
@@ -103,24 +106,46 @@ static int submit(struct ctx *c, struct args *a)
 
 static int associate(struct ctx *c, struct args *a)
 {
-	json_t *bench = NULL, *body;
+	json_t *bench = NULL, *body, *results = NULL;
 	struct comms_result r = {0};
 	int64_t bid = arg_int(c, a, "benchmark"), mid = arg_int(c, a, "model_uid");
+	struct compat_result test;
 	int rc;
 
+	memset(&test, 0, sizeof(test));
 	rc = entity_get(c, &kind_benchmark, bid, &bench);
 	if (rc)
 		return rc;
-	if (!json_is_true(json_object_get(json_object_get(bench, "metadata"),
-					  "skip_compatibility_tests"))) {
-		json_decref(bench);
-		return fail(EXIT_FAIL, "benchmark %lld asks for a compatibility test, which runs "
-			    "containers: that needs the container runner, which this version of "
-			    "medperf does not have yet", (long long)bid);
+	if (json_is_true(json_object_get(json_object_get(bench, "metadata"),
+					 "skip_compatibility_tests"))) {
+		results = json_object();
+	} else if (strcmp(profile_str(bench, "approval_status"), "APPROVED") != 0) {
+		/* the server would refuse the request: do not run the test for nothing */
+		rc = fail(EXIT_SERVER, "Association requests can be made only on an approved "
+			  "benchmark (benchmark %lld is %s)", (long long)bid,
+			  profile_str(bench, "approval_status"));
+	} else {
+		struct compat_request req;
+		char m[32];
+		snprintf(m, sizeof(m), "%lld", (long long)mid);
+		memset(&req, 0, sizeof(req));
+		req.bench = bench;
+		req.model = m;
+		req.no_cache = arg_flag(c, a, "no-cache");
+		note("Running the compatibility test of model %lld with benchmark %lld on its demo "
+		     "data...", (long long)mid, (long long)bid);
+		rc = compat_run(c, &req, &test);
+		if (rc == EXIT_OK)
+			results = json_incref(test.results);
 	}
 	json_decref(bench);
-	body = json_pack("{s:I,s:I,s:s,s:{s:{}}}", "model", (json_int_t)mid, "benchmark",
-			 (json_int_t)bid, "approval_status", "PENDING", "metadata", "test_result");
+	if (rc) {
+		compat_result_release(&test);
+		return rc;
+	}
+	body = json_pack("{s:I,s:I,s:s,s:{s:O}}", "model", (json_int_t)mid, "benchmark",
+			 (json_int_t)bid, "approval_status", "PENDING", "metadata", "test_result",
+			 results);
 	rc = confirm_send(c, "The association request", body);
 	if (rc == EXIT_OK && comms_request(c->comms, "POST", "/models/benchmarks/", body, &r) != 0)
 		rc = fail_comms(&r);
@@ -131,6 +156,8 @@ static int associate(struct ctx *c, struct args *a)
 			 (long long)mid, json_string_value(json_object_get(r.body, "approval_status")));
 	}
 	comms_result_release(&r);
+	compat_result_release(&test);
+	json_decref(results);
 	json_decref(body);
 	return rc;
 }
@@ -163,7 +190,7 @@ static const struct opt assoc_opts[] = {
 	{'b', "benchmark", OPT_INT, "ID", "the benchmark", 1},
 	{'m', "model_uid", OPT_INT, "ID", "the model", 1},
 	{'y', "yes", OPT_FLAG, NULL, "do not ask for confirmation", 0},
-	{0, "no-cache", OPT_FLAG, NULL, "rerun the compatibility test (when one runs)", 0},
+	{0, "no-cache", OPT_FLAG, NULL, "run the compatibility test even if it ran before", 0},
 	{0, "json", OPT_FLAG, NULL, "print the association as JSON", 0},
 	END,
 };
@@ -176,7 +203,8 @@ static const struct cmd model_cmds[] = {
 	 "'medperf container submit'), or a file: --asset-path (hashed here, never\n"
 	 "uploaded) or --asset-url (downloaded and hashed)."},
 	{"associate", associate, assoc_opts, CMD_SERVER | CMD_LOGIN, "ask a benchmark to take "
-	 "a model", NULL},
+	 "a model", "Runs the model with the benchmark's parts on its demo data, here (unless the\n"
+	 "benchmark skips compatibility tests), and sends the metrics with the request."},
 	{NULL, NULL, NULL, 0, NULL, NULL},
 };
 

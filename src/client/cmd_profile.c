@@ -29,6 +29,7 @@ static const struct setting {
 	{"sanity_check_timeout", "sanity_check_timeout", 1},
 	{"statistics_timeout", "statistics_timeout", 1}, {"infer_timeout", "infer_timeout", 1},
 	{"evaluate_timeout", "evaluate_timeout", 1},
+	{"wait_before_sending_reports", "wait_before_sending_reports", 1},
 	{"container-loglevel", "container_loglevel", 0}, {"platform", "platform", 0},
 	{"gpus", "gpus", 0}, {"certificate_authority_id", "certificate_authority_id", 1},
 	{"certificate_authority_fingerprint", "certificate_authority_fingerprint", 0},
@@ -265,6 +266,8 @@ static int delete(struct ctx *c, struct args *a)
 	 "task", 0}, \
 	{0, "evaluate_timeout", OPT_INT, "S", "Maximum time in seconds before interrupting "\
 	 "evaluate task", 0}, \
+	{0, "wait_before_sending_reports", OPT_INT, "S", "Seconds between a change of the "\
+	 "preparation report and its summary sent to the server (default 30)", 0}, \
 	{0, "container-loglevel", OPT_VALUE, "LEVEL", "Logging level for containers to be run "\
 	 "[debug | info | warning | error]", 0}, \
 	{0, "platform", OPT_VALUE, "NAME", "Platform to use for running containers", 0}, \

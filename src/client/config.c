@@ -273,6 +273,11 @@ char *token_load(const struct ctx *c)
 
 int comms_for_profile(struct ctx *c, int need_login)
 {
+	return comms_open_profile(c, need_login, &c->comms);
+}
+
+int comms_open_profile(struct ctx *c, int need_login, struct comms **out)
+{
 	struct comms_opts o = {0};
 	json_t *cred = json_object_get(c->profile, "credentials");
 	char *token = NULL;
@@ -305,7 +310,7 @@ int comms_for_profile(struct ctx *c, int need_login)
 									     "certificate")
 							       : NULL;
 	o.token = token;
-	rc = comms_open(&o, &c->comms, &e);
+	rc = comms_open(&o, out, &e);
 	if (token) {
 		explicit_bzero(token, strlen(token));
 		free(token);

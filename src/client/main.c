@@ -16,9 +16,13 @@
 
 static const struct group *const groups[] = {
 	&group_association, &group_auth, &group_benchmark, &group_container, &group_dataset,
-	&group_model, &group_profile, &group_result, &group_storage,
+	&group_model, &group_profile, &group_result, &group_storage, &group_test,
 };
 #define NGROUPS (sizeof(groups) / sizeof(groups[0]))
+
+/* Commands outside the groups, as in MedPerf (`medperf run ...`). */
+static const struct cmd *const top_cmds[] = {&cmd_run_top};
+#define NTOP (sizeof(top_cmds) / sizeof(top_cmds[0]))
 
 static void usage(FILE *f)
 {
@@ -31,6 +35,9 @@ static void usage(FILE *f)
 			 groups[i]->alias ? " | " : "", groups[i]->alias ? groups[i]->alias : "");
 		fprintf(f, "  %-22s %s\n", name, groups[i]->summary);
 	}
+	fprintf(f, "\ncommands:\n");
+	for (size_t i = 0; i < NTOP; i++)
+		fprintf(f, "  %-22s %s\n", top_cmds[i]->name, top_cmds[i]->summary);
 	fprintf(f, "\noptions:\n"
 		   "  --profile NAME         use this profile instead of the active one\n"
 		   "  --version              print the version and exit\n"
@@ -56,15 +63,16 @@ static const struct group *find_group(const char *name)
 	return NULL;
 }
 
+static int run_cmd(const struct cmd *cmd, const char *cmdname, const char *profile, int argc,
+		   char **argv);
+
 static int run(int argc, char **argv)
 {
-	const char *profile = NULL, *nocolor = getenv("NO_COLOR");
+	const char *profile = NULL;
 	const struct group *g;
 	const struct cmd *cmd;
-	struct ctx c;
-	struct args a;
 	char cmdname[128];
-	int i = 1, rc;
+	int i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--version")) {
@@ -98,6 +106,9 @@ static int run(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	for (size_t k = 0; k < NTOP; k++)
+		if (strcmp(argv[i], top_cmds[k]->name) == 0)
+			return run_cmd(top_cmds[k], top_cmds[k]->name, profile, argc - i, argv + i);
 	g = find_group(argv[i]);
 	if (g == NULL) {
 		fprintf(stderr, "medperf: unknown command '%s'\n\n", argv[i]);
@@ -117,7 +128,19 @@ static int run(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	snprintf(cmdname, sizeof(cmdname), "%s %s", g->name, cmd->name);
-	rc = args_parse(cmdname, cmd, argc - i - 1, argv + i + 1, &a);
+	return run_cmd(cmd, cmdname, profile, argc - i - 1, argv + i + 1);
+}
+
+/* Parses cmd's options (argv[0] is the command's own name), loads the configuration and runs it. */
+static int run_cmd(const struct cmd *cmd, const char *cmdname, const char *profile, int argc,
+		   char **argv)
+{
+	const char *nocolor = getenv("NO_COLOR");
+	struct ctx c;
+	struct args a;
+	int rc;
+
+	rc = args_parse(cmdname, cmd, argc, argv, &a);
 	if (rc < 0)
 		return EXIT_OK;  /* --help */
 	if (rc)

@@ -382,7 +382,8 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 		if (b->run(&s, rep, &e) != 0)
 			rc = fail(EXIT_FAIL, "task '%s' did not start: %s", t->task, e.msg);
 		else if (rep->stop != RUN_EXITED || rep->exit_code != 0)
-			rc = fail(EXIT_FAIL, "task '%s' %s (log: %s)", t->task, rep->detail, log);
+			rc = t->quiet ? EXIT_FAIL : fail(EXIT_FAIL, "task '%s' %s (log: %s)", t->task,
+							 rep->detail, log);
 		else
 			rc = check_outputs(&ct, mounts, n);
 	}

@@ -37,6 +37,8 @@ struct task_request {
 	const char *const *extra_env;   /* KEY=VALUE added to the task's own */
 	const char *log_path;           /* NULL: <storage>/logs/<name>.log */
 	int stream;                     /* show the output as it comes */
+	int quiet;                      /* a task that ran and failed is not reported here: the
+					 * caller says so (rep tells how it ended) */
 };
 
 /*

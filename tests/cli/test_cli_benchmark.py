@@ -102,13 +102,15 @@ def test_submit_options(cli, srv, parts, admin_api):
     settle(admin_api, b["id"])
 
 
-def test_submit_needs_the_runner_without_skip(cli, srv, parts):
+def test_submit_runs_the_compatibility_test_first(cli, srv, parts):
+    """Without --skip-compatibility-tests the parts run on the demo data before anything
+    is sent (tests/flows runs real ones): these parts' configurations cannot run."""
     c = cli("bo")
     name = uniq("bench")
     r = c.run(*submit_args(name, parts, "--demo-url", "https://example.org/demo.tar.gz", "-y"))
-    failed(r, 1, "runner")
+    failed(r, 1, "container_type")
     r = c.run(*submit_args(name, parts, "-y"))
-    failed(r, 1, "runner")
+    failed(r, 2, "--demo-url")
     assert by_name(srv.user("bo"), name) == []
 
 
@@ -469,10 +471,12 @@ def test_non_admin_cannot_approve_or_reject(cli, srv, f, who):
     assert got["approval_status"] == "PENDING" and got["approved_at"] is None
 
 
-def test_run_needs_the_runner(cli):
+def test_run_checks_its_arguments(cli):
+    """benchmark run itself is tested in tests/flows."""
     c = cli("bo")
-    failed(c.run("benchmark", "run", "-b", "1", "-d", "1"), 1, "runner")
-    failed(c.run("benchmark", "run"), 1, "runner")
+    failed(c.run("benchmark", "run", "-b", "999999", "-d", "1"), 3, "no benchmark 999999")
+    r = c.run("benchmark", "run")
+    assert r.returncode == 2 and "missing option --benchmark" in r.stderr
 
 
 def test_not_logged_in(cli, parts):

@@ -1,8 +1,8 @@
 """test_cli_datasets.py: `medperf dataset` and `medperf result` against a real
 server: dataset submit (with a benchmark or a preparation container, as
 prepared or not) checked against a folder hash computed here, the local
-record, the failures; dataset ls filters and view; the commands that need the
-runner; result ls/view for the data owner, the benchmark owner and others,
+record, the failures; dataset ls filters and view; prepare and set_operational
+without a local copy; result ls/view for the data owner, the benchmark owner and others,
 with results made through the API.
 """
 import hashlib
@@ -341,10 +341,12 @@ def test_dataset_view(cli, dsets, tmp_path):
 
 
 @pytest.mark.parametrize("cmd", ["prepare", "set_operational"])
-def test_needs_the_runner(cli, dsets, cmd):
+def test_needs_the_local_copy(cli, dsets, cmd):
+    """A dataset registered through the API has no local copy here (tests/flows prepares
+    real ones)."""
     c = cli("dsa")
     d = dsets["made"]["a_dev"]
-    failed(c.run("dataset", cmd, "-d", str(d["id"]), "-y"), 1, "runner")
+    failed(c.run("dataset", cmd, "-d", str(d["id"]), "-y"), 1, "no local copy")
     assert dsets["a"].get(f"/datasets/{d['id']}/").json() == d
 
 

@@ -2,7 +2,7 @@
 by a container (which must have an `infer` task) or by an asset (a local file,
 or a URL served here: downloaded, hashed, cached), the failures, ls/view, and
 `model associate` (a benchmark that skips the compatibility test, the
-auto-approval of a model of the benchmark's owner, one that needs the runner).
+auto-approval of a model of the benchmark's owner, one whose compatibility test cannot run).
 The server's state is read back through the API after each command.
 """
 import hashlib
@@ -204,13 +204,15 @@ def test_model_associate_without_yes(cli, srv, f, skip_bench):
     assert model_rows(mo, m["id"], skip_bench["id"]) == []
 
 
-def test_model_associate_needs_runner_for_compatibility_test(cli, srv, f):
+def test_model_associate_runs_the_compatibility_test_first(cli, srv, f):
+    """The test runs before anything is sent (tests/flows runs real ones): the factory's
+    containers cannot run, so no request is made."""
     bo = srv.user("bowner")
     b = f.benchmark(bo, metadata={})           # approved, asks for a compatibility test
     mo = srv.user("massoc")
     m = f.model(mo)
     r = cli("massoc").run("model", "associate", "-b", str(b["id"]), "-m", str(m["id"]), "-y")
-    failed(r, 1, "runner")
+    failed(r, 1, "container_type")
     assert model_rows(mo, m["id"], b["id"]) == []
 
 
