@@ -139,6 +139,19 @@ static int list_has(const int64_t *v, size_t n, int64_t x)
 	return 0;
 }
 
+/* 1 when the models asked for are only the benchmark's reference model (no association needed). */
+static int only_reference(const struct run_request *r, const json_t *bench)
+{
+	int64_t ref = json_integer_value(json_object_get(bench, "reference_model"));
+
+	if (r->models == NULL || r->n_models == 0)
+		return 0;
+	for (size_t i = 0; i < r->n_models; i++)
+		if (r->models[i] != ref)
+			return 0;
+	return 1;
+}
+
 /*
  * The models to run, in order: the reference model, then every model whose
  * latest association is APPROVED, by priority (the server's order); or
@@ -158,7 +171,8 @@ static int choose_models(struct ctx *c, const struct run_request *r, const json_
 
 	*out = NULL;
 	*n = 0;
-	if (r->reference_only) {
+	/* the reference model alone needs no list (only approved datasets may read it) */
+	if (r->reference_only || only_reference(r, bench)) {
 		v = malloc(sizeof(*v));
 		if (v == NULL)
 			return fail(EXIT_FAIL, "out of memory");
@@ -451,6 +465,40 @@ static int check_dataset(struct ctx *c, const json_t *bench, json_t *ds, struct 
 	return EXIT_OK;
 }
 
+/*
+ * The latest association of the dataset with the benchmark must be APPROVED
+ * (the server refuses results otherwise): said once, before anything runs.
+ */
+static int check_association(struct ctx *c, const struct run_request *r)
+{
+	struct comms_result res = {0};
+	const json_t *latest = NULL, *row;
+	char path[96];
+	size_t i;
+	int rc = EXIT_OK;
+
+	snprintf(path, sizeof(path), "/datasets/%lld/benchmarks/%lld/", (long long)r->dataset,
+		 (long long)r->benchmark);
+	if (comms_request(c->comms, "GET", path, NULL, &res) != 0) {
+		rc = fail_comms(&res);
+		comms_result_release(&res);
+		return rc;
+	}
+	json_array_foreach(res.body, i, row)
+		if (latest == NULL || later(row, latest))
+			latest = row;
+	if (latest == NULL)
+		rc = fail(EXIT_FAIL, "dataset %lld is not associated with benchmark %lld: ask for it "
+			  "with 'medperf dataset associate -d %lld -b %lld'", (long long)r->dataset,
+			  (long long)r->benchmark, (long long)r->dataset, (long long)r->benchmark);
+	else if (strcmp(profile_str(latest, "approval_status"), "APPROVED") != 0)
+		rc = fail(EXIT_FAIL, "the association of dataset %lld with benchmark %lld is %s, not "
+			  "approved: only the reference model may run on it", (long long)r->dataset,
+			  (long long)r->benchmark, profile_str(latest, "approval_status"));
+	comms_result_release(&res);
+	return rc;
+}
+
 int runs_execute(struct ctx *c, const struct run_request *r, struct run_summary *s)
 {
 	struct sigaction sa, old_int, old_term;
@@ -470,6 +518,8 @@ int runs_execute(struct ctx *c, const struct run_request *r, struct run_summary 
 		rc = entity_get(c, &kind_dataset, r->dataset, &ds);
 	if (rc == EXIT_OK)
 		rc = check_dataset(c, bench, ds, &d);
+	if (rc == EXIT_OK && !r->reference_only && !only_reference(r, bench))
+		rc = check_association(c, r);
 	if (rc == EXIT_OK)
 		rc = choose_models(c, r, bench, &models, &n);
 	if (rc == EXIT_OK)

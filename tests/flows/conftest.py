@@ -3,7 +3,6 @@ a real medperf-server over TLS, the real `medperf` as several people, and
 tiny NativeArchive containers run in the real sandbox.
 
   srv         the server (tests/api/server.py), one for the folder;
-              restart(srv) restarts it on the same port
   web         a plain HTTP server on 127.0.0.1: (folder, base URL)
   kit         flowkit.Kit: the containers, weights and demo data, served by web
   person      person("do1") -> flowkit.Person, set up and logged in (cached)
@@ -18,7 +17,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import uuid
 
 import pytest
 
@@ -27,18 +25,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "api"))
 sys.path.insert(0, HERE)
 
 from server import ROOT, SANITIZED, Server  # noqa: E402
-from flowkit import Kit, Person, raw_site  # noqa: E402
+from flowkit import Kit, Person, raw_site, uniq  # noqa: E402
 
 BUILD = os.path.abspath(os.environ.get("MEDPERF_BUILD", os.path.join(ROOT, "build")))
 CLIENT = os.path.abspath(os.environ.get("MEDPERF_CLIENT", os.path.join(BUILD, "src", "medperf")))
-
-
-def restart(srv):
-    """Stops the server and starts it again on the same port (same data, same certificate)."""
-    port = srv.port
-    srv.stop()
-    srv.launch(extra=("--listen", f"127.0.0.1:{port}"))
-    assert srv.port == port
 
 
 @pytest.fixture(scope="session")
@@ -99,10 +89,6 @@ def person(srv, base):
     return get
 
 
-def uniq(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 class Federation:
     """The people and what they register, through the CLI."""
 
@@ -154,9 +140,10 @@ class Federation:
         (owner or self.mo).run("model", "associate", "-b", b, "-m", m, "-y", check=True)
         self.bo.run("association", "approve", "-b", b, "-m", m, "-y", check=True)
 
-    def hospital(self, name, b, values=(3, 4, 7), labels=(0, 1, 0), infer_timeout=None):
-        """A data owner with an operational dataset associated with benchmark b:
-        (person, dataset id)."""
+    def hospital(self, name, b, values=(3, 4, 7), labels=(0, 1, 0), infer_timeout=None,
+                 approve=True):
+        """A data owner with an operational dataset associated with benchmark b (the
+        request approved by the committee unless approve is False): (person, dataset id)."""
         do = self.person(name)
         if infer_timeout:
             do.run("profile", "set", "--infer_timeout", infer_timeout, check=True)
@@ -166,7 +153,8 @@ class Federation:
         do.run("dataset", "prepare", "-d", d, "-y", check=True)
         do.run("dataset", "set_operational", "-d", d, "-y", check=True)
         do.run("dataset", "associate", "-d", d, "-b", b, "-y", check=True)
-        self.bo.run("association", "approve", "-b", b, "-d", d, "-y", check=True)
+        if approve:
+            self.bo.run("association", "approve", "-b", b, "-d", d, "-y", check=True)
         return do, d
 
 

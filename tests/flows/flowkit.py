@@ -7,7 +7,9 @@
              model whose behaviour its parameters choose (good, crash, hang,
              slow), an evaluator; a weights tarball; a demo tarball with
              paths.yaml; all served over HTTP by the `web` fixture
-  checks     ok(), failed(), folder_hash(), local paths in MedPerf's layout
+  checks     ok(), failed(), folder_hash(), results_of() (a person's results on the
+             server), table() (a table medperf printed), local paths in MedPerf's layout
+  uniq()     unique names; restart(srv) restarts the server on the same port
 
 The containers' numbers: a raw case file holds an integer v; prepare writes
 v + add (parameter add); infer writes the prepared value times the weight
@@ -342,3 +344,15 @@ def table(stdout, first):
                  for j, s in enumerate(starts)]
         rows.append(dict(zip([h.strip() for h in head], cells)))
     return rows
+
+
+def uniq(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def restart(srv):
+    """Stops the server and starts it again on the same port (same data, same certificate)."""
+    port = srv.port
+    srv.stop()
+    srv.launch(extra=("--listen", f"127.0.0.1:{port}"))
+    assert srv.port == port

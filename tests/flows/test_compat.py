@@ -15,8 +15,7 @@ import tarfile
 
 import yaml
 
-from conftest import uniq
-from flowkit import failed, ok, targz
+from flowkit import failed, ok, targz, uniq
 
 REF_METRICS = {"cases": 3, "predicted": 3, "correct": 3}
 W2_METRICS = {"cases": 3, "predicted": 3, "correct": 1}

@@ -235,3 +235,18 @@ def test_changed_dataset_runs_nothing(fed, happy):
     finally:
         with open(f, "w") as out:
             out.write(before)
+
+
+def test_pending_association_runs_only_the_reference_model(fed):
+    m = fed.model(mode="good", weight=2)
+    b = fed.benchmark(models=[m])
+    do, d = fed.hospital("dpending", b, approve=False)
+    failed(do.run("benchmark", "run", "-b", b, "-d", d), 1,
+           f"association of dataset {d} with benchmark {b} is PENDING")
+    failed(do.run("result", "create", "-b", b, "-d", d, "-m", m), 1, "PENDING")
+    assert m not in results_of(fed, "dpending", b, d)
+    # the reference model needs no association (MedPerf's rule for the compatibility test)
+    ref = fed.parts()["ref"]
+    ok(do.run("result", "create", "-b", b, "-d", d, "-m", ref))
+    assert results_of(fed, "dpending", b, d)[ref][0]["model_report"] == \
+        {"execution_status": "finished"}

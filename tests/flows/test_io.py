@@ -7,8 +7,7 @@ import tarfile
 
 import yaml
 
-from conftest import uniq
-from flowkit import failed, folder_hash, ok, raw_site
+from flowkit import failed, folder_hash, ok, raw_site, uniq
 
 
 def listing(folder):

@@ -12,8 +12,7 @@ import time
 import pytest
 import yaml
 
-from conftest import uniq
-from flowkit import failed, folder_hash, ok, raw_site
+from flowkit import failed, folder_hash, ok, raw_site, uniq
 
 
 def sent_body(stderr):

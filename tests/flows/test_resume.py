@@ -6,8 +6,7 @@ import time
 
 import yaml
 
-from conftest import restart
-from flowkit import failed, ok, results_of, table
+from flowkit import failed, ok, restart, results_of, table
 
 
 def wait_started(fed, who, b, d, model, proc, timeout=30):
