@@ -1,15 +1,15 @@
 /*
  * cases.c: classification input (cases.h): reads a predictions file and a
  * labels file (CSV per RFC 4180 with a header row, or JSON objects keyed by
- * case id), pairs the rows by case id, resolves the classes, and checks
- * everything a metric would silently get wrong: missing, duplicate or
- * unpaired ids, ragged rows, unknown columns, scores that are not finite
- * or not probabilities, labels outside the classes.
+ * case id: cases_csv.c and cases_json.c parse them), pairs the rows by
+ * case id, resolves the classes, and checks everything a metric would
+ * silently get wrong: missing, duplicate or unpaired ids, ragged rows,
+ * unknown columns, scores that are not finite or not probabilities,
+ * labels outside the classes.
  *
  * Every message names the file (and the line, for CSV) and the problem.
  * Nothing here computes a metric.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -19,33 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "core/buf.h"
-#include "metrics/cases.h"
+#include "metrics/cases_int.h"
 
 /* ------------------------------------------------------------------ */
 /* One file, read                                                      */
 /* ------------------------------------------------------------------ */
-
-struct table {
-	const char *path;
-	char *text;            /* the file, NUL-terminated (CSV fields point into it) */
-	size_t len;
-	json_t *json;          /* the document, for JSON files */
-	size_t n;              /* rows (cases) */
-	const char **id;       /* n */
-	uint32_t *line;        /* n: line of each CSV row; NULL for JSON */
-	/* predictions */
-	size_t ncol;
-	char **col;            /* ncol names (NULL for JSON arrays) */
-	double *score;         /* n * ncol */
-	/* labels */
-	uint32_t *code;        /* n: index into labname */
-	char **labname;
-	size_t nlab;
-	uint32_t last;         /* the code found last (labels come in runs) */
-};
 
 static void table_release(struct table *t)
 {
@@ -62,28 +41,6 @@ static void table_release(struct table *t)
 		free(t->labname[c]);
 	free(t->labname);
 	memset(t, 0, sizeof(*t));
-}
-
-/* "path:line" of a row for messages (just the path for JSON). */
-static const char *where(const struct table *t, size_t row, char *out, size_t size)
-{
-	if (t->line)
-		snprintf(out, size, "%s:%u", t->path, t->line[row]);
-	else
-		snprintf(out, size, "%s", t->path);
-	return out;
-}
-
-/* A case id or value quoted for a message, shortened when long. */
-static const char *shown(const char *s, char *out, size_t size)
-{
-	size_t n = strlen(s);
-
-	if (n + 1 <= size)
-		snprintf(out, size, "%s", s);
-	else
-		snprintf(out, size, "%.*s...", (int)(size - 4), s);
-	return out;
 }
 
 static int read_text(struct table *t, mp_errbuf *e)
@@ -150,27 +107,23 @@ static int is_json(const struct table *t)
 	return *s == '{' || *s == '[';
 }
 
+/* Reads one file into t: CSV or JSON, predictions or labels. */
+static int load_table(struct table *t, int labels, const struct cases_spec *spec, mp_errbuf *e)
+{
+	int rc = read_text(t, e);
+
+	if (rc)
+		return rc;
+	if (memchr(t->text, '\0', t->len) != NULL)
+		return mp_seterr(e, MP_EINVAL, "%s: binary data (a NUL byte), not text", t->path);
+	if (is_json(t))
+		return labels ? cases_json_labels(t, e) : cases_json_predictions(t, spec, e);
+	return labels ? cases_csv_labels(t, spec, e) : cases_csv_predictions(t, spec, e);
+}
+
 /* ------------------------------------------------------------------ */
 /* Values                                                              */
 /* ------------------------------------------------------------------ */
-
-/* A score: a finite decimal number (blanks around it allowed). */
-static int parse_score(const char *s, double *v)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (*s == '\0' || strpbrk(s, "xXnNiI") != NULL)
-		return -1;
-	errno = 0;
-	*v = strtod(s, &end);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (end == s || *end != '\0' || !isfinite(*v))
-		return -1;
-	return 0;
-}
 
 /*
  * A label or class name as compared: blanks trimmed, and a decimal number
@@ -204,9 +157,8 @@ static char *norm_label(const char *s, size_t len)
 	return out;
 }
 
-/* The code of a label value, adding it to the table's distinct values. */
-static int intern_label(struct table *t, const char *s, size_t len, uint32_t *code,
-			mp_errbuf *e)
+int cases_intern_label(struct table *t, const char *s, size_t len, uint32_t *code,
+		       mp_errbuf *e)
 {
 	char at[300], *name;
 
@@ -240,528 +192,6 @@ static int intern_label(struct table *t, const char *s, size_t len, uint32_t *co
 	t->labname[t->nlab] = name;
 	*code = (uint32_t)t->nlab++;
 	return MP_OK;
-}
-
-/* ------------------------------------------------------------------ */
-/* CSV (RFC 4180)                                                      */
-/* ------------------------------------------------------------------ */
-
-struct csv {
-	const char *path;
-	char *p, *end;
-	unsigned line;      /* line of the cursor */
-	unsigned row_line;  /* line where the current row started */
-	char **f;           /* the current row's fields, NUL-terminated in place */
-	size_t nf, cap;
-};
-
-static int csv_push(struct csv *c, char *field)
-{
-	if (c->nf == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		char **f = realloc(c->f, cap * sizeof(*f));
-		if (f == NULL)
-			return MP_ENOMEM;
-		c->f = f;
-		c->cap = cap;
-	}
-	c->f[c->nf++] = field;
-	return MP_OK;
-}
-
-/*
- * Reads the next row into c->f (fields unquoted in place). Returns 1 for a
- * row, 0 at the end, or an error. Blank lines are skipped. Line ends are
- * LF or CRLF; a quoted field may hold commas, quotes ("") and line breaks.
- */
-static int csv_row(struct csv *c, mp_errbuf *e)
-{
-	while (c->p < c->end && (*c->p == '\n' || (*c->p == '\r' && c->p[1] == '\n'))) {
-		c->p += *c->p == '\r' ? 2 : 1;
-		c->line++;
-	}
-	if (c->p >= c->end)
-		return 0;
-	c->row_line = c->line;
-	c->nf = 0;
-	for (;;) {
-		char *start = c->p, *out, sep;
-
-		if (*c->p == '"') {
-			unsigned opened = c->line;
-			out = start;
-			c->p++;
-			for (;;) {
-				if (c->p >= c->end)
-					return mp_seterr(e, MP_EINVAL,
-							 "%s:%u: quoted field never closed",
-							 c->path, opened);
-				if (*c->p == '"') {
-					if (c->p[1] == '"') {
-						*out++ = '"';
-						c->p += 2;
-						continue;
-					}
-					c->p++;
-					break;
-				}
-				if (*c->p == '\n')
-					c->line++;
-				*out++ = *c->p++;
-			}
-			if (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
-			    !(*c->p == '\r' && c->p[1] == '\n'))
-				return mp_seterr(e, MP_EINVAL, "%s:%u: text after a closing quote",
-						 c->path, c->line);
-		} else {
-			c->p += strcspn(c->p, ",\n\r\"");
-			if (*c->p == '"')
-				return mp_seterr(e, MP_EINVAL,
-						 "%s:%u: quote inside an unquoted field", c->path,
-						 c->line);
-			if (*c->p == '\r' && c->p[1] != '\n')
-				return mp_seterr(e, MP_EINVAL, "%s:%u: carriage return inside a field",
-						 c->path, c->line);
-			out = c->p;
-		}
-		sep = c->p < c->end ? *c->p : '\n';
-		*out = '\0';
-		if (csv_push(c, start))
-			return mp_seterr(e, MP_ENOMEM, "%s: out of memory", c->path);
-		if (sep == ',') {
-			c->p++;
-			continue;
-		}
-		if (c->p < c->end) {
-			c->p += *c->p == '\r' ? 2 : 1;
-			c->line++;
-		}
-		return 1;
-	}
-}
-
-static long find_column(char **names, size_t n, const char *want)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], want) == 0)
-			return (long)i;
-	return -1;
-}
-
-static int no_column(const char *path, const char *want, char **names, size_t n, mp_errbuf *e)
-{
-	struct buf b;
-	int rc;
-
-	buf_init(&b, 160);
-	for (size_t i = 0; i < n; i++)
-		if (buf_addf(&b, "%s%s", i ? ", " : "", names[i]))
-			break;
-	rc = mp_seterr(e, MP_EINVAL, "%s: no column '%s' (columns: %s%s)", path, want, b.data,
-		       b.len == 160 ? "..." : "");
-	buf_release(&b);
-	return rc;
-}
-
-/* Upper bound of the rows: the lines. */
-static size_t count_lines(const char *s, size_t len)
-{
-	size_t n = 1;
-	const char *p = s, *end = s + len;
-
-	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		n++;
-		p++;
-	}
-	return n;
-}
-
-/* Reads the header: checks names and returns the column count. */
-static int csv_header(struct csv *c, char ***names, size_t *ncols, mp_errbuf *e)
-{
-	int rc;
-
-	if ((unsigned char)c->p[0] == 0xEF && (unsigned char)c->p[1] == 0xBB &&
-	    (unsigned char)c->p[2] == 0xBF)
-		c->p += 3;
-	rc = csv_row(c, e);
-	if (rc < 0)
-		return rc;
-	if (rc == 0)
-		return mp_seterr(e, MP_EINVAL, "%s: no header row", c->path);
-	for (size_t i = 0; i < c->nf; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->f[i][0] && strcmp(c->f[i], c->f[j]) == 0)
-				return mp_seterr(e, MP_EINVAL, "%s:%u: column '%s' appears twice",
-						 c->path, c->row_line, c->f[i]);
-	*names = malloc(c->nf * sizeof(**names));
-	if (*names == NULL)
-		return mp_seterr(e, MP_ENOMEM, "%s: out of memory", c->path);
-	memcpy(*names, c->f, c->nf * sizeof(**names));
-	*ncols = c->nf;
-	return MP_OK;
-}
-
-static int csv_field_count(const struct csv *c, size_t want, mp_errbuf *e)
-{
-	if (c->nf == want)
-		return MP_OK;
-	return mp_seterr(e, MP_EINVAL, "%s:%u: %zu fields where the header has %zu (ragged row)",
-			 c->path, c->row_line, c->nf, want);
-}
-
-static int csv_id(struct csv *c, struct table *t, long idc, mp_errbuf *e)
-{
-	const char *id = c->f[idc];
-
-	if (id[0] == '\0')
-		return mp_seterr(e, MP_EINVAL, "%s:%u: empty case id", c->path, c->row_line);
-	if (strlen(id) > CASES_MAX_ID)
-		return mp_seterr(e, MP_EINVAL, "%s:%u: case id longer than %d bytes", c->path,
-				 c->row_line, CASES_MAX_ID);
-	t->id[t->n] = id;
-	t->line[t->n] = c->row_line;
-	return MP_OK;
-}
-
-static int csv_alloc_rows(struct table *t, size_t ncol)
-{
-	size_t rows = count_lines(t->text, t->len);
-
-	t->id = malloc(rows * sizeof(*t->id));
-	t->line = malloc(rows * sizeof(*t->line));
-	if (ncol)
-		t->score = malloc(rows * ncol * sizeof(*t->score));
-	else
-		t->code = malloc(rows * sizeof(*t->code));
-	return t->id && t->line && (ncol ? t->score != NULL : t->code != NULL) ? MP_OK
-									: MP_ENOMEM;
-}
-
-static int csv_predictions(struct table *t, const struct cases_spec *spec, mp_errbuf *e)
-{
-	struct csv c = {t->path, t->text, t->text + t->len, 1, 1, NULL, 0, 0};
-	const char *idname = spec->id_column ? spec->id_column : "id";
-	const char *labname = spec->label_column ? spec->label_column : "label";
-	char **names = NULL, at[300], sh[48];
-	size_t ncols = 0;
-	long idc, *sc = NULL;
-	int rc;
-
-	rc = csv_header(&c, &names, &ncols, e);
-	if (rc)
-		goto out;
-	idc = find_column(names, ncols, idname);
-	if (idc < 0) {
-		rc = no_column(t->path, idname, names, ncols, e);
-		goto out;
-	}
-	sc = malloc((ncols + spec->nscore_columns + 1) * sizeof(*sc));
-	if (sc == NULL) {
-		rc = mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-		goto out;
-	}
-	if (spec->nscore_columns) {
-		for (size_t i = 0; i < spec->nscore_columns; i++) {
-			sc[i] = find_column(names, ncols, spec->score_columns[i]);
-			if (sc[i] < 0) {
-				rc = no_column(t->path, spec->score_columns[i], names, ncols, e);
-				goto out;
-			}
-		}
-		t->ncol = spec->nscore_columns;
-	} else {
-		/* every named column but the id and the label */
-		for (size_t i = 0; i < ncols; i++)
-			if ((long)i != idc && names[i][0] && strcmp(names[i], labname) != 0)
-				sc[t->ncol++] = (long)i;
-		if (t->ncol == 0) {
-			rc = mp_seterr(e, MP_EINVAL, "%s: no score column besides '%s'", t->path,
-				       idname);
-			goto out;
-		}
-	}
-	t->col = calloc(t->ncol, sizeof(*t->col));
-	if (t->col == NULL || csv_alloc_rows(t, t->ncol)) {
-		rc = mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-		goto out;
-	}
-	for (size_t j = 0; j < t->ncol; j++) {
-		t->col[j] = strdup(names[sc[j]]);
-		if (t->col[j] == NULL) {
-			rc = mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-			goto out;
-		}
-	}
-	while ((rc = csv_row(&c, e)) == 1) {
-		rc = csv_field_count(&c, ncols, e);
-		if (rc == MP_OK)
-			rc = csv_id(&c, t, idc, e);
-		if (rc)
-			goto out;
-		for (size_t j = 0; j < t->ncol; j++) {
-			const char *f = c.f[sc[j]];
-			if (parse_score(f, &t->score[t->n * t->ncol + j])) {
-				rc = mp_seterr(e, MP_EINVAL,
-					       "%s: %s '%s' of case '%s' is not a finite number",
-					       where(t, t->n, at, sizeof(at)), names[sc[j]],
-					       shown(f, sh, 24), shown(t->id[t->n], sh + 24, 24));
-				goto out;
-			}
-		}
-		t->n++;
-	}
-	if (rc == 0 && t->n == 0)
-		rc = mp_seterr(e, MP_EINVAL, "%s: no cases (only a header row)", t->path);
-out:
-	free(names);
-	free(sc);
-	free(c.f);
-	return rc;
-}
-
-static int csv_labels(struct table *t, const struct cases_spec *spec, mp_errbuf *e)
-{
-	struct csv c = {t->path, t->text, t->text + t->len, 1, 1, NULL, 0, 0};
-	const char *idname = spec->id_column ? spec->id_column : "id";
-	const char *labname = spec->label_column ? spec->label_column : "label";
-	char **names = NULL, at[300];
-	size_t ncols = 0;
-	long idc, lc;
-	int rc;
-
-	rc = csv_header(&c, &names, &ncols, e);
-	if (rc)
-		goto out;
-	idc = find_column(names, ncols, idname);
-	lc = find_column(names, ncols, labname);
-	if (idc < 0 || lc < 0) {
-		rc = no_column(t->path, idc < 0 ? idname : labname, names, ncols, e);
-		goto out;
-	}
-	if (csv_alloc_rows(t, 0)) {
-		rc = mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-		goto out;
-	}
-	while ((rc = csv_row(&c, e)) == 1) {
-		rc = csv_field_count(&c, ncols, e);
-		if (rc == MP_OK)
-			rc = csv_id(&c, t, idc, e);
-		if (rc == MP_OK && c.f[lc][strspn(c.f[lc], " \t")] == '\0')
-			rc = mp_seterr(e, MP_EINVAL, "%s: empty label of case '%s'",
-				       where(t, t->n, at, sizeof(at)), t->id[t->n]);
-		if (rc == MP_OK)
-			rc = intern_label(t, c.f[lc], strlen(c.f[lc]), &t->code[t->n], e);
-		if (rc)
-			goto out;
-		t->n++;
-	}
-	if (rc == 0 && t->n == 0)
-		rc = mp_seterr(e, MP_EINVAL, "%s: no cases (only a header row)", t->path);
-out:
-	free(names);
-	free(c.f);
-	return rc;
-}
-
-/* ------------------------------------------------------------------ */
-/* JSON                                                                */
-/* ------------------------------------------------------------------ */
-
-static int json_open(struct table *t, mp_errbuf *e)
-{
-	json_error_t err;
-
-	t->json = json_loadb(t->text, t->len, JSON_REJECT_DUPLICATES, &err);
-	if (t->json == NULL) {
-		if (strstr(err.text, "duplicate") != NULL)
-			return mp_seterr(e, MP_EINVAL,
-					 "%s:%d: duplicate key (a case id or class given twice)",
-					 t->path, err.line);
-		return mp_seterr(e, MP_EINVAL, "%s:%d: not valid JSON: %s", t->path, err.line,
-				 err.text);
-	}
-	if (!json_is_object(t->json))
-		return mp_seterr(e, MP_EINVAL, "%s: not a JSON object keyed by case id", t->path);
-	t->n = json_object_size(t->json);
-	if (t->n == 0)
-		return mp_seterr(e, MP_EINVAL, "%s: no cases (an empty object)", t->path);
-	t->id = malloc(t->n * sizeof(*t->id));
-	return t->id ? MP_OK : mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-}
-
-static int json_number(const json_t *v, double *d)
-{
-	if (!json_is_number(v))
-		return -1;
-	*d = json_number_value(v);
-	return isfinite(*d) ? 0 : -1;
-}
-
-enum jkind { JK_NUMBER, JK_ARRAY, JK_OBJECT };
-
-/* The shape of the first case fixes the score columns. */
-static int json_shape(struct table *t, const json_t *first, const struct cases_spec *spec,
-		      enum jkind *kind, mp_errbuf *e)
-{
-	if (json_is_number(first)) {
-		*kind = JK_NUMBER;
-		t->ncol = 1;
-	} else if (json_is_array(first)) {
-		*kind = JK_ARRAY;
-		t->ncol = json_array_size(first);
-	} else if (json_is_object(first)) {
-		const char *key;
-		json_t *v;
-		size_t j = 0;
-		*kind = JK_OBJECT;
-		t->ncol = spec->nscore_columns ? spec->nscore_columns : json_object_size(first);
-		t->col = calloc(t->ncol ? t->ncol : 1, sizeof(*t->col));
-		if (t->col == NULL)
-			return mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-		if (spec->nscore_columns) {
-			for (j = 0; j < t->ncol; j++)
-				t->col[j] = strdup(spec->score_columns[j]);
-		} else {
-			json_object_foreach((json_t *)first, key, v)
-				t->col[j++] = strdup(key);
-		}
-		for (j = 0; j < t->ncol; j++)
-			if (t->col[j] == NULL)
-				return mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-	} else {
-		return mp_seterr(e, MP_EINVAL,
-				 "%s: case '%s': scores must be a number, a list of numbers or an "
-				 "object of class: number",
-				 t->path, t->id[0]);
-	}
-	if (t->ncol == 0)
-		return mp_seterr(e, MP_EINVAL, "%s: case '%s' has no scores", t->path, t->id[0]);
-	if (spec->nscore_columns && *kind != JK_OBJECT)
-		return mp_seterr(e, MP_EINVAL,
-				 "%s: score columns name CSV columns or the classes of "
-				 "{\"case\": {\"class\": score}}; this file has no names",
-				 t->path);
-	return MP_OK;
-}
-
-static int json_predictions(struct table *t, const struct cases_spec *spec, mp_errbuf *e)
-{
-	const char *key;
-	json_t *v;
-	enum jkind kind = JK_NUMBER;
-	size_t i = 0;
-	char sh[48];
-	int rc = json_open(t, e);
-
-	if (rc)
-		return rc;
-	json_object_foreach(t->json, key, v) {
-		double *row;
-		size_t got = 0;
-
-		t->id[i] = key;
-		if (key[0] == '\0')
-			return mp_seterr(e, MP_EINVAL, "%s: empty case id", t->path);
-		if (i == 0) {
-			rc = json_shape(t, v, spec, &kind, e);
-			if (rc)
-				return rc;
-			t->score = malloc(t->n * t->ncol * sizeof(*t->score));
-			if (t->score == NULL)
-				return mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-		}
-		row = t->score + i * t->ncol;
-		if (kind == JK_NUMBER) {
-			got = json_is_number(v) ? 1 : json_is_array(v) ? json_array_size(v) : 0;
-			if (got == 1 && json_number(v, row))
-				got = 0;
-		} else if (kind == JK_ARRAY && json_is_array(v)) {
-			got = json_array_size(v);
-			for (size_t j = 0; j < got && j < t->ncol; j++)
-				if (json_number(json_array_get(v, j), &row[j]))
-					return mp_seterr(e, MP_EINVAL,
-							 "%s: case '%s': score %zu is not a number",
-							 t->path, shown(key, sh, sizeof(sh)), j + 1);
-		} else if (kind == JK_OBJECT && json_is_object(v)) {
-			got = spec->nscore_columns ? t->ncol : json_object_size(v);
-			for (size_t j = 0; j < t->ncol; j++) {
-				json_t *s = json_object_get(v, t->col[j]);
-				if (s == NULL)
-					return mp_seterr(e, MP_EINVAL,
-							 "%s: case '%s' has no score for class '%s'",
-							 t->path, shown(key, sh, sizeof(sh)),
-							 t->col[j]);
-				if (json_number(s, &row[j]))
-					return mp_seterr(e, MP_EINVAL,
-							 "%s: case '%s': score of class '%s' is not "
-							 "a number",
-							 t->path, shown(key, sh, sizeof(sh)), t->col[j]);
-			}
-		}
-		if (got != t->ncol || (kind == JK_NUMBER && !json_is_number(v)))
-			return mp_seterr(e, MP_EINVAL,
-					 "%s: case '%s' does not have %zu score%s like the first case "
-					 "(ragged)",
-					 t->path, shown(key, sh, sizeof(sh)), t->ncol,
-					 t->ncol == 1 ? "" : "s");
-		i++;
-	}
-	return MP_OK;
-}
-
-static int json_labels(struct table *t, mp_errbuf *e)
-{
-	const char *key;
-	json_t *v;
-	size_t i = 0;
-	char num[64], sh[48];
-	int rc = json_open(t, e);
-
-	if (rc)
-		return rc;
-	t->code = malloc(t->n * sizeof(*t->code));
-	if (t->code == NULL)
-		return mp_seterr(e, MP_ENOMEM, "%s: out of memory", t->path);
-	json_object_foreach(t->json, key, v) {
-		const char *s = num;
-
-		t->id[i] = key;
-		if (key[0] == '\0')
-			return mp_seterr(e, MP_EINVAL, "%s: empty case id", t->path);
-		if (json_is_string(v))
-			s = json_string_value(v);
-		else if (json_is_integer(v))
-			snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-		else if (json_is_real(v))
-			snprintf(num, sizeof(num), "%.17g", json_real_value(v));
-		else if (json_is_boolean(v))
-			snprintf(num, sizeof(num), "%d", json_is_true(v));
-		else
-			return mp_seterr(e, MP_EINVAL, "%s: case '%s': the label is not one value",
-					 t->path, shown(key, sh, sizeof(sh)));
-		if (s[strspn(s, " \t")] == '\0')
-			return mp_seterr(e, MP_EINVAL, "%s: empty label of case '%s'", t->path,
-					 shown(key, sh, sizeof(sh)));
-		rc = intern_label(t, s, strlen(s), &t->code[i], e);
-		if (rc)
-			return rc;
-		i++;
-	}
-	return MP_OK;
-}
-
-static int load_table(struct table *t, int labels, const struct cases_spec *spec, mp_errbuf *e)
-{
-	int rc = read_text(t, e);
-
-	if (rc)
-		return rc;
-	if (memchr(t->text, '\0', t->len) != NULL)
-		return mp_seterr(e, MP_EINVAL, "%s: binary data (a NUL byte), not text", t->path);
-	if (is_json(t))
-		return labels ? json_labels(t, e) : json_predictions(t, spec, e);
-	return labels ? csv_labels(t, spec, e) : csv_predictions(t, spec, e);
 }
 
 /* ------------------------------------------------------------------ */

@@ -15,6 +15,8 @@
  *
  * Not a general tar: owners, times, ACLs and extended attributes are not
  * restored; duplicate paths are refused (except a folder given twice).
+ * Opening the archive (the libarchive reader) and archive_read_member are
+ * in archive_read.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,13 +35,10 @@
 
 #include "core/buf.h"
 #include "runner/archive.h"
+#include "runner/archive_int.h"
 
-#define DEF_MAX_ENTRIES 100000u
-#define DEF_MAX_TOTAL ((uint64_t)64 << 30)
-#define DEF_MAX_PATH 1024u
-#define DEF_MAX_DEPTH 64u
 #define READ_CHUNK ((size_t)128 << 10)
-#define SHOWN_MAX 80    /* bytes of a name shown in a message */
+
 /*
  * Modes are normalised: folders 0755, files 0755 when any execute bit is set,
  * else 0644. A tree from a stranger is then readable by the sandbox user that
@@ -48,118 +47,6 @@
 static mode_t file_mode(mode_t m)
 {
 	return (m & 0111) ? 0755 : 0644;
-}
-
-/* ------------------------------------------------------------------ */
-/* Low level: names in messages, paths, libarchive set-up              */
-/* ------------------------------------------------------------------ */
-
-/* A name as messages show it: at most SHOWN_MAX bytes, control bytes as '?'. */
-struct shown {
-	char s[SHOWN_MAX + 4];
-};
-
-static const char *show(struct shown *out, const char *name)
-{
-	size_t i;
-
-	if (name == NULL)
-		name = "";
-	for (i = 0; name[i] != '\0' && i < SHOWN_MAX; i++) {
-		unsigned char ch = (unsigned char)name[i];
-		out->s[i] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
-	}
-	out->s[i] = '\0';
-	if (name[i] != '\0')
-		memcpy(out->s + i, "...", 4);
-	return out->s;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
-}
-
-/* Skips leading "./" (and the slashes after it), as tar writes them. */
-static const char *skip_dot_slash(const char *p)
-{
-	while (p[0] == '.' && p[1] == '/') {
-		p += 2;
-		while (*p == '/')
-			p++;
-	}
-	return p;
-}
-
-static int header_error(struct archive *a, const char *name, uint64_t seen, mp_errbuf *e)
-{
-	struct shown sn;
-	const char *reason = archive_error_string(a);
-
-	if (reason == NULL)
-		reason = "unknown error";
-	if (seen == 0)
-		return mp_seterr(e, MP_EINVAL,
-				 "%s: not a tar archive (plain, gzip, xz, bzip2 or zstd): %s",
-				 show(&sn, name), reason);
-	return mp_seterr(e, MP_EINVAL, "%s: corrupt archive after %" PRIu64 " entries: %s",
-			 show(&sn, name), seen, reason);
-}
-
-/* A reader for tar, plain or gzip/xz/bzip2/zstd compressed, on fd. */
-static int reader_open(int fd, const char *name, struct archive **out, mp_errbuf *e)
-{
-	struct shown sn;
-	struct archive *a = archive_read_new();
-	const char *whyarch;
-	int err, rc;
-
-	*out = NULL;
-	if (a == NULL)
-		return mp_seterr(e, MP_ENOMEM, "%s: cannot start reading: out of memory",
-				 show(&sn, name));
-	/* ARCHIVE_WARN means "through an external program": still usable */
-	if (archive_read_support_format_tar(a) >= ARCHIVE_WARN &&
-	    archive_read_support_filter_gzip(a) >= ARCHIVE_WARN &&
-	    archive_read_support_filter_xz(a) >= ARCHIVE_WARN &&
-	    archive_read_support_filter_bzip2(a) >= ARCHIVE_WARN &&
-	    archive_read_support_filter_zstd(a) >= ARCHIVE_WARN &&
-	    archive_read_open_fd(a, fd, 64 << 10) == ARCHIVE_OK) {
-		*out = a;
-		return MP_OK;
-	}
-	/* the format is recognised while opening: EILSEQ is libarchive's "not this format" */
-	err = archive_errno(a);
-	whyarch = archive_error_string(a);
-	if (err == ENOMEM)
-		rc = mp_seterr(e, MP_ENOMEM, "%s: cannot start reading: out of memory",
-			       show(&sn, name));
-	else if (err > 0 && err != EILSEQ)
-		rc = mp_seterr(e, MP_EIO, "%s: cannot read: %s", show(&sn, name),
-			       whyarch != NULL ? whyarch : strerror(err));
-	else
-		rc = header_error(a, name, 0, e);
-	archive_read_free(a);
-	return rc;
-}
-
-/* Opens path for reading; it must not be a folder. */
-static int open_input(const char *path, const char *name, int *fd, mp_errbuf *e)
-{
-	struct stat st;
-	struct shown sn;
-
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0)
-		return mp_seterr(e, MP_EIO, "%s: cannot open: %s", show(&sn, name), strerror(errno));
-	if (fstat(*fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		close(*fd);
-		*fd = -1;
-		return mp_seterr(e, MP_EINVAL, "%s: not an archive file", show(&sn, name));
-	}
-	return MP_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -730,7 +617,7 @@ static int extract_all(struct xctx *c, const char *name, mp_errbuf *e)
 		if (r == ARCHIVE_EOF)
 			return MP_OK;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-			return header_error(c->a, name, c->seen, e);
+			return arch_header_error(c->a, name, c->seen, e);
 		if (++c->seen > c->lim.max_entries)
 			return mp_seterr(e, MP_ETOOBIG, "%s: more than %" PRIu64 " entries",
 					 show(&sn, name), c->lim.max_entries);
@@ -766,10 +653,10 @@ int archive_extract_safe(const char *path, const char *dest, const struct archiv
 		rc = mp_seterr(e, MP_EIO, "'%s': %s", show(&sn, dest), strerror(errno));
 		goto out;
 	}
-	rc = open_input(path, name, &fd, e);
+	rc = arch_open_input(path, name, &fd, e);
 	if (rc != MP_OK)
 		goto out;
-	rc = reader_open(fd, name, &c.a, e);
+	rc = arch_reader_open(fd, name, &c.a, e);
 	if (rc != MP_OK)
 		goto out;
 	c.chunk = malloc(READ_CHUNK);
@@ -822,103 +709,3 @@ out:
 	return rc;
 }
 
-/* ------------------------------------------------------------------ */
-/* One member, read into memory                                        */
-/* ------------------------------------------------------------------ */
-
-/* Reads the current entry's content into b (capped at its max). */
-static int read_content(struct archive *a, struct buf *b, const char *name, const char *member,
-			mp_errbuf *e)
-{
-	struct shown sn, sm;
-	char chunk[16384];
-
-	for (;;) {
-		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
-		int rc;
-
-		if (n == 0)
-			return MP_OK;
-		if (n < 0) {
-			const char *whyarch = archive_error_string(a);
-			return mp_seterr(e, MP_EINVAL, "%s: member '%s': corrupt content: %s",
-					 show(&sn, name), show(&sm, member),
-					 whyarch != NULL ? whyarch : "unknown error");
-		}
-		rc = buf_add(b, chunk, (size_t)n);
-		if (rc == MP_ETOOBIG)
-			return mp_seterr(e, rc, "%s: member '%s': more than %zu bytes", show(&sn, name),
-					 show(&sm, member), b->max);
-		if (rc != MP_OK)
-			return mp_seterr(e, rc, "%s: member '%s': out of memory", show(&sn, name),
-					 show(&sm, member));
-	}
-}
-
-int archive_read_member(const char *path, const char *member, size_t max, char **out,
-			size_t *len, mp_errbuf *e)
-{
-	struct shown sn, sm;
-	struct archive *a = NULL;
-	struct archive_entry *ent;
-	struct buf b;
-	const char *name = base_name(path), *want = skip_dot_slash(member);
-	uint64_t seen = 0;
-	int fd = -1, rc;
-
-	*out = NULL;
-	if (len != NULL)
-		*len = 0;
-	buf_init(&b, max);
-	if (want[0] == '\0') {
-		rc = mp_seterr(e, MP_EINVAL, "%s: empty member name", show(&sn, name));
-		goto out;
-	}
-	rc = open_input(path, name, &fd, e);
-	if (rc != MP_OK)
-		goto out;
-	rc = reader_open(fd, name, &a, e);
-	if (rc != MP_OK)
-		goto out;
-	for (;;) {
-		int r = archive_read_next_header(a, &ent);
-		const char *p;
-
-		if (r == ARCHIVE_EOF) {
-			rc = mp_seterr(e, MP_ENOTFOUND, "%s: no member '%s'", show(&sn, name),
-				       show(&sm, member));
-			goto out;
-		}
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			rc = header_error(a, name, seen, e);
-			goto out;
-		}
-		if (++seen > DEF_MAX_ENTRIES) {
-			rc = mp_seterr(e, MP_ETOOBIG, "%s: more than %u entries", show(&sn, name),
-				       DEF_MAX_ENTRIES);
-			goto out;
-		}
-		p = archive_entry_pathname(ent);
-		if (p != NULL && strcmp(skip_dot_slash(p), want) == 0)
-			break;
-	}
-	if (archive_entry_hardlink(ent) != NULL || archive_entry_filetype(ent) != AE_IFREG) {
-		rc = mp_seterr(e, MP_EINVAL, "%s: member '%s' is not a regular file", show(&sn, name),
-			       show(&sm, member));
-		goto out;
-	}
-	rc = read_content(a, &b, name, member, e);
-	if (rc != MP_OK)
-		goto out;
-	*out = buf_detach(&b, len);
-	if (*out == NULL)
-		rc = mp_seterr(e, MP_ENOMEM, "%s: member '%s': out of memory", show(&sn, name),
-			       show(&sm, member));
-out:
-	if (a != NULL)
-		archive_read_free(a);
-	if (fd >= 0)
-		close(fd);
-	buf_release(&b);
-	return rc;
-}
