@@ -523,7 +523,10 @@ static int ready_image(const char *exe, const struct run_spec *s, mp_errbuf *e)
 	} else {
 		const char *w[] = {"image", "inspect", "--format", "{{.Id}}", s->image, NULL};
 		rc = helper(exe, w, HELPER_SECONDS, NULL, &err, e);
-		if (rc > 0)
+		if (rc > 0 && err && !strcasestr(err, "not known") && !strcasestr(err, "no such"))
+			rc = mp_seterr(e, MP_EIO, "%s image inspect '%s' failed: %s", exe, s->image,
+				       last_line(err));
+		else if (rc > 0)
 			rc = mp_seterr(e, MP_ENOTFOUND, "image '%s' is not in %s's local store, and "
 				       "medperf never pulls: load it with '%s load -i FILE' or pull "
 				       "it yourself with '%s pull %s'", s->image, exe, exe, exe,
