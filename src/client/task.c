@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -279,6 +281,32 @@ static int sandbox_ids(const struct ctx *c, uid_t *uid, gid_t *gid)
 	return EXIT_OK;
 }
 
+/*
+ * One line per task run in <storage>/logs/tasks.tsv: when it ended (UTC), the
+ * platform, the task, its wall time in seconds (start to the end of its
+ * process tree), how it ended and its exit status. For people (what ran, how
+ * long) and for bench/demo (time inside tasks). Nothing of the data.
+ */
+static void record_task(const char *logs, const char *platform, const char *task,
+			const struct run_report *rep)
+{
+	char path[PATH_MAX], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/tasks.tsv", logs) >= (int)sizeof(path))
+		return;
+	f = fopen(path, "ae");
+	if (f == NULL)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "%s\t%s\t%s\t%.6f\t%s\t%d\n", when, platform, task, rep->seconds,
+		run_stop_name(rep->stop), rep->exit_code);
+	fclose(f);
+}
+
 int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep,
 	     char **log_out)
 {
@@ -379,7 +407,10 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 		rc = sandbox_ids(c, &s.run_uid, &s.run_gid);
 	}
 	if (rc == EXIT_OK) {
-		if (b->run(&s, rep, &e) != 0)
+		int ran = b->run(&s, rep, &e) == 0;
+		if (ran)
+			record_task(logs, platform, t->task, rep);
+		if (!ran)
 			rc = fail(EXIT_FAIL, "task '%s' did not start: %s", t->task, e.msg);
 		else if (rep->stop != RUN_EXITED || rep->exit_code != 0)
 			rc = t->quiet ? EXIT_FAIL : fail(EXIT_FAIL, "task '%s' %s (log: %s)", t->task,

@@ -256,3 +256,19 @@ def test_podman_gives_the_same_results(native_runs, demo, build_dir, name):
         return {(model[m], site[d]): r["results"] for (m, d), r in finalized(o).items()}
 
     assert by_names(out) == by_names(native)
+
+
+def test_each_site_keeps_a_line_per_task(native_runs):
+    """~/.medperf/logs/tasks.tsv: when, platform, task, seconds, how it ended, status."""
+    for site in ("hospital-a", "hospital-b", "hospital-c"):
+        h = native_runs.people[site]
+        with open(os.path.join(h.home, ".medperf", "logs", "tasks.tsv")) as f:
+            rows = [line.rstrip("\n").split("\t") for line in f]
+        tasks = sorted(r[2] for r in rows)
+        # two benchmarks: prepare, sanity_check, statistics, then 3 models x (infer, evaluate)
+        assert tasks == sorted(["prepare", "sanity_check", "statistics"] * 2 +
+                               ["infer", "evaluate"] * 6), tasks
+        for when, platform, task, seconds, stop, status in rows:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", when)
+            assert platform == "native" and stop == "exited" and status == "0"
+            assert 0 < float(seconds) < 60
