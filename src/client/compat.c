@@ -25,6 +25,7 @@
 #include "client/execute.h"
 #include "client/fetch.h"
 #include "client/prepare.h"
+#include "client/task.h"
 #include "client/tree.h"
 #include "core/jsonw.h"
 #include "core/yaml.h"
@@ -272,7 +273,19 @@ out:
 	return rc;
 }
 
+static int compat_test(struct ctx *c, const struct compat_request *r, struct compat_result *out);
+
 int compat_run(struct ctx *c, const struct compat_request *r, struct compat_result *out)
+{
+	int rc;
+
+	task_catch_interrupts(1);   /* Ctrl-C ends as "interrupted" at the next task at most */
+	rc = compat_test(c, r, out);
+	task_catch_interrupts(0);
+	return rc;
+}
+
+static int compat_test(struct ctx *c, const struct compat_request *r, struct compat_result *out)
 {
 	const json_t *b = r->bench;
 	char bprep[32], beval[32], bmodel[32], *data = NULL, *labels = NULL, *rdir = NULL;

@@ -410,7 +410,20 @@ static int run_prepare(struct ctx *c, struct dset *d, const struct cube *prep, i
 	return rc;
 }
 
+static int prepare_tasks(struct ctx *c, struct dset *d, const struct cube *prep, int consent);
+
 int dset_prepare(struct ctx *c, struct dset *d, const struct cube *prep, int consent)
+{
+	int rc;
+
+	/* Ctrl-C anywhere in here ends as "interrupted", reported, not as a killed client */
+	task_catch_interrupts(1);
+	rc = prepare_tasks(c, d, prep, consent);
+	task_catch_interrupts(0);
+	return rc;
+}
+
+static int prepare_tasks(struct ctx *c, struct dset *d, const struct cube *prep, int consent)
 {
 	struct run_report rep;
 	json_t *stats = NULL;

@@ -3,7 +3,6 @@
  * the local folder of each execution (see runs.h).
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -14,22 +13,10 @@
 #include "client/execute.h"
 #include "client/prepare.h"
 #include "client/runs.h"
+#include "client/task.h"
 #include "client/tree.h"
 #include "core/timeutil.h"
 #include "core/yaml.h"
-
-/*
- * Set by SIGINT/SIGTERM between tasks (during a task the runner takes the
- * signal itself and reports RUN_INTERRUPTED). A signal handler can only
- * reach a file-scope flag; the client is single-threaded here.
- */
-static volatile sig_atomic_t stop_asked;
-
-static void on_stop(int sig)
-{
-	(void)sig;
-	stop_asked = 1;
-}
 
 /* ---- the local folder of an execution ---- */
 
@@ -501,7 +488,6 @@ static int check_association(struct ctx *c, const struct run_request *r)
 
 int runs_execute(struct ctx *c, const struct run_request *r, struct run_summary *s)
 {
-	struct sigaction sa, old_int, old_term;
 	json_t *bench = NULL, *ds = NULL, *latest = NULL;
 	struct cube evaluator;
 	struct dset d;
@@ -533,17 +519,12 @@ int runs_execute(struct ctx *c, const struct run_request *r, struct run_summary 
 		goto out;
 	s->n = n;
 	x = (struct run_ctx){r, bench, &d, &evaluator, latest};
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;
-	sigemptyset(&sa.sa_mask);
-	stop_asked = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	task_catch_interrupts(1);
 	for (i = 0; i < n; i++) {
 		struct run_entry *e = &s->e[i];
 		e->model = models[i];
 		e->how = MR_NOT_RUN;
-		if (stop_asked || worst == EXIT_INTERRUPTED)
+		if (task_interrupted() || worst == EXIT_INTERRUPTED)
 			continue;
 		note("Model %lld (%zu of %zu):", (long long)e->model, i + 1, n);
 		rc = run_model(c, &x, e);
@@ -554,10 +535,9 @@ int runs_execute(struct ctx *c, const struct run_request *r, struct run_summary 
 		else if (rc && e->how != MR_FAILED && worst == EXIT_OK)
 			worst = rc;
 	}
-	if (stop_asked)
+	if (task_interrupted())
 		worst = EXIT_INTERRUPTED;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	task_catch_interrupts(0);
 	rc = worst;
 	if (rc == EXIT_INTERRUPTED) {
 		fail(rc, "interrupted: the same command goes on where this run stopped (models that "

@@ -9,6 +9,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,41 @@
 #include "core/buf.h"
 #include "runner/archive.h"
 #include "runner/container.h"
+
+/*
+ * The interrupt flag: a signal handler can only reach a file-scope flag.
+ * The client is single-threaded where it catches interrupts.
+ */
+static volatile sig_atomic_t interrupt_flag;
+static int catching;
+static struct sigaction saved_int, saved_term;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupt_flag = 1;
+}
+
+void task_catch_interrupts(int on)
+{
+	struct sigaction sa;
+
+	if (on && catching++ == 0) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_interrupt;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &saved_int);
+		sigaction(SIGTERM, &sa, &saved_term);
+	} else if (!on && catching > 0 && --catching == 0) {
+		sigaction(SIGINT, &saved_int, NULL);
+		sigaction(SIGTERM, &saved_term, NULL);
+	}
+}
+
+int task_interrupted(void)
+{
+	return interrupt_flag;
+}
 
 const char *task_platform(const struct ctx *c, const char *requested)
 {
@@ -327,6 +363,11 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 	rep->stop = RUN_NOT_STARTED;
 	if (log_out)
 		*log_out = NULL;
+	if (interrupt_flag) {
+		rep->stop = RUN_INTERRUPTED;
+		snprintf(rep->detail, sizeof(rep->detail), "interrupted before it started");
+		return EXIT_INTERRUPTED;
+	}
 	if (b == NULL)
 		return fail(EXIT_USAGE, "unknown platform '%s' (native, podman, docker, singularity)",
 			    platform);
@@ -406,7 +447,11 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 		s.stream = t->stream;
 		rc = sandbox_ids(c, &s.run_uid, &s.run_gid);
 	}
-	if (rc == EXIT_OK) {
+	if (rc == EXIT_OK && interrupt_flag) {
+		rep->stop = RUN_INTERRUPTED;
+		snprintf(rep->detail, sizeof(rep->detail), "interrupted before it started");
+		rc = EXIT_INTERRUPTED;
+	} else if (rc == EXIT_OK) {
 		int ran = b->run(&s, rep, &e) == 0;
 		if (ran)
 			record_task(logs, platform, t->task, rep);

@@ -55,6 +55,17 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
  */
 int task_program_tree(struct ctx *c, const char *archive, const char *hash, char **dir);
 
+/*
+ * Ctrl-C (SIGINT) and SIGTERM while a command runs tasks: between
+ * task_catch_interrupts(1) and (0) (calls nest) they only raise a flag, so
+ * that the command can say "interrupted" to the server and stop cleanly;
+ * task_run then starts no task and reports RUN_INTERRUPTED. During a task
+ * the runner itself stops the task on them.
+ */
+void task_catch_interrupts(int on);
+/* 1 when an interrupt was caught. */
+int task_interrupted(void);
+
 /* A size with an optional K, M, G or T suffix (powers of 1024); 0 when it is not one. */
 uint64_t task_size_value(const char *s);
 

@@ -7,6 +7,7 @@ container's owner sees it (the `report` field): the execution status always,
 the progress summary only with the data owner's consent.
 """
 import os
+import signal
 import time
 
 import pytest
@@ -122,6 +123,25 @@ def test_prepare_reports_while_running(fed, person):
     running = [s for s in seen if s["execution_status"] == "running"]
     assert running and running[0]["progress"] == {"Stage 1": "100.0%"}, seen
     assert seen[-1]["progress"] == {"Stage done": "100.0%"}
+
+
+def test_prepare_interrupted_is_reported_and_goes_on(fed, person):
+    do = person("dprep")
+    prep = fed.container(fed.bo, "prep", {"add": 1, "sleep": 30})["id"]
+    d, _, _ = submit(fed, do, prep)
+    p = do.popen("dataset", "prepare", "-d", d, "-y")
+    deadline = time.monotonic() + 30
+    while (report_of(fed, d) or {}).get("execution_status") != "started":
+        assert p.poll() is None and time.monotonic() < deadline, p.communicate()
+        time.sleep(0.05)
+    time.sleep(0.3)    # the task has started
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    do.check_sanitizer(err, "dataset prepare")
+    assert p.returncode == 130, err
+    assert "preparation interrupted" in err
+    assert report_of(fed, d)["execution_status"] == "interrupted"
+    assert not os.path.exists(os.path.join(do.local("data", d), ".ready"))
 
 
 def test_prepare_failure_is_reported(fed, person):

@@ -61,7 +61,7 @@ def test_interrupted_run_resumes(fed):
 
 
 def test_server_restart_during_a_run(fed, srv):
-    slow = fed.model(mode="slow", sleep=2)
+    slow = fed.model(mode="slow", sleep=3)
     b = fed.benchmark(models=[slow])
     ref = fed.parts()["ref"]
     do, d = fed.hospital("drestart", b)
