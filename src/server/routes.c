@@ -92,6 +92,8 @@ const struct route routes[] = {
 	 "Results of a benchmark", ENT_RESULT, 1},
 	{"GET", V "/benchmarks/{id}/participants_info/", benchmarks_participants, 0, ADMIN | BOWN,
 	 "Owners of the datasets approved in a benchmark", NONE, 1},
+	{"GET", V "/benchmarks/{id}/leaderboard/", benchmarks_leaderboard, 0, ADMIN | BOWN,
+	 "Latest finalized result per model and dataset of a benchmark", NONE, 0},
 
 	{"GET", V "/datasets/", datasets_list, 0, AUTH, "List datasets", ENT_DATASET, 1},
 	{"POST", V "/datasets/", datasets_create, W, AUTH, "Register a dataset", ENT_DATASET, 0},

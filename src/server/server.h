@@ -230,6 +230,7 @@ void benchmarks_models(struct api *a);
 void benchmarks_datasets(struct api *a);
 void benchmarks_results(struct api *a);
 void benchmarks_participants(struct api *a);
+void benchmarks_leaderboard(struct api *a);
 void datasets_list(struct api *a);
 void datasets_create(struct api *a);
 void datasets_get(struct api *a);
