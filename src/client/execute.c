@@ -31,8 +31,7 @@ void exec_outcome_release(struct exec_outcome *out)
 	out->results = NULL;
 }
 
-/* PUT /results/{id}/ {field: {"execution_status": status}}; a failure is a warning. */
-static void report(struct ctx *c, int64_t id, const char *field, const char *status)
+void execute_report(struct ctx *c, int64_t id, const char *field, const char *status)
 {
 	struct comms_result r = {0};
 	json_t *body;
@@ -103,27 +102,27 @@ static int evaluate(struct ctx *c, const struct exec_request *r, struct exec_out
 			{"predictions", r->predictions}, {"labels", r->labels},
 			{"output_path", file}, {"local_outputs_path", r->local_outputs},
 		};
-		report(c, r->result_id, "evaluation_report", "started");
+		execute_report(c, r->result_id, "evaluation_report", "started");
 		rc = cube_run(c, r->evaluator, "evaluate", m, 4, r->metrics_log, 1, &rep);
 	}
 	if (rep.stop == RUN_INTERRUPTED) {
-		report(c, r->result_id, "evaluation_report", "interrupted");
+		execute_report(c, r->result_id, "evaluation_report", "interrupted");
 		o->state = EXEC_INTERRUPTED;
 		o->task = "evaluate";
 		o->rc = EXIT_INTERRUPTED;
 		snprintf(o->reason, sizeof(o->reason), "evaluate %s", rep.detail);
 	} else if (rc) {
-		report(c, r->result_id, "evaluation_report", "failed");
+		execute_report(c, r->result_id, "evaluation_report", "failed");
 		o->state = EXEC_EVAL_FAILED;
 		failed(o, "evaluate", rc, &rep, r->metrics_log);
 	} else if (read_metrics(file, o) != 0) {
-		report(c, r->result_id, "evaluation_report", "failed");
+		execute_report(c, r->result_id, "evaluation_report", "failed");
 		o->state = EXEC_EVAL_FAILED;
 		o->task = "evaluate";
 		o->rc = EXIT_FAIL;
 		snprintf(o->log, sizeof(o->log), "%s", r->metrics_log);
 	} else {
-		report(c, r->result_id, "evaluation_report", "finished");
+		execute_report(c, r->result_id, "evaluation_report", "finished");
 		o->state = EXEC_DONE;
 		o->rc = EXIT_OK;
 	}
@@ -142,24 +141,24 @@ int execute_one(struct ctx *c, const struct exec_request *r, struct exec_outcome
 	};
 
 	memset(o, 0, sizeof(*o));
-	report(c, r->result_id, "model_report", "pending");
-	report(c, r->result_id, "evaluation_report", "pending");
+	execute_report(c, r->result_id, "model_report", "pending");
+	execute_report(c, r->result_id, "evaluation_report", "pending");
 	if (tree_remove(r->predictions) != 0 || mkdirs(r->predictions, 0755) != 0 ||
 	    mkdirs(r->local_outputs, 0755) != 0)
 		return o->rc = fail(EXIT_FAIL, "cannot prepare '%s': %s", r->predictions,
 				    strerror(errno));
-	report(c, r->result_id, "model_report", "started");
+	execute_report(c, r->result_id, "model_report", "started");
 	note("Running %s (infer)...", r->model->label);
 	rc = cube_run(c, r->model, "infer", m, 2, r->model_log, 1, &rep);
 	if (rep.stop == RUN_INTERRUPTED) {
-		report(c, r->result_id, "model_report", "interrupted");
+		execute_report(c, r->result_id, "model_report", "interrupted");
 		o->state = EXEC_INTERRUPTED;
 		o->task = "infer";
 		snprintf(o->reason, sizeof(o->reason), "infer %s", rep.detail);
 		return o->rc = EXIT_INTERRUPTED;
 	}
 	if (rc) {
-		report(c, r->result_id, "model_report", "failed");
+		execute_report(c, r->result_id, "model_report", "failed");
 		failed(o, "infer", rc, &rep, r->model_log);
 		if (!r->ignore_model_errors) {
 			o->state = EXEC_MODEL_FAILED;
@@ -170,7 +169,7 @@ int execute_one(struct ctx *c, const struct exec_request *r, struct exec_outcome
 		     "partial", r->model->label, o->reason);
 		o->partial = 1;
 	} else {
-		report(c, r->result_id, "model_report", "finished");
+		execute_report(c, r->result_id, "model_report", "finished");
 	}
 	note("Evaluating the predictions with %s...", r->evaluator->label);
 	{

@@ -48,6 +48,12 @@ struct exec_outcome {
 /* Runs one execution; fills out (release with exec_outcome_release). Returns out->rc. */
 int execute_one(struct ctx *c, const struct exec_request *r, struct exec_outcome *out);
 void exec_outcome_release(struct exec_outcome *out);
+/*
+ * PUT /results/{id}/ {field: {"execution_status": status}} (field:
+ * "model_report" or "evaluation_report"); nothing for id 0. A failure is a
+ * warning.
+ */
+void execute_report(struct ctx *c, int64_t id, const char *field, const char *status);
 /* Names of the states ("executed", "model failed", ...). */
 const char *exec_state_name(enum exec_state s);
 

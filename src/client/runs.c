@@ -350,6 +350,7 @@ static int run_model(struct ctx *c, const struct run_ctx *x, struct run_entry *e
 			 "the error above)", (long long)e->model);
 		snprintf(e->reason, sizeof(e->reason), "%s", o.reason);
 		write_status(dir, "model failed", &o);
+		execute_report(c, e->result, "model_report", "failed");
 		goto out;
 	}
 	gettimeofday(&tv, NULL);

@@ -197,23 +197,37 @@ def write_models(do, *ids):
 
 
 def test_tampered_model_runs_nothing(fed, kit):
-    """A model whose package changed after registration: refused (hash mismatch), the
-    others run."""
+    """A model whose package, or whose weights, changed after registration: refused
+    (hash mismatch), nothing of it runs, the others run."""
     good = fed.model(mode="good", weight=2)
     extra = INFER + "echo tampered\n"
-    targz(os.path.join(kit.root, "tamper.tar.gz"), {"bin/infer": (INFER, 0o755)})
+    # a package of its own (a copy of another's bytes would be in the site's cache already,
+    # and rightly used: the cache is content-addressed)
+    targz(os.path.join(kit.root, "tamper.tar.gz"), {"bin/infer": (INFER + "# v1\n", 0o755)})
     cfg, params = kit.config("model", {"mode": "good"}, image=kit.file_url("tamper.tar.gz"))
     bad = fed.mo.json("model", "submit", "-n", "tampered", "-m", cfg, "-p", params,
                       "--operational", "-y")["id"]
-    b = fed.benchmark(models=[good, bad])
+    # and one whose weights (additional files) change after registration
+    wsha = targz(os.path.join(kit.root, "tamper-weights.tar.gz"), {"weights.txt": ("3\n", 0o644)})
+    cfg, params = kit.config("model", {"mode": "good"})
+    bad2 = fed.mo.json("model", "submit", "-n", "tampered-weights", "-m", cfg, "-p", params,
+                       "-a", kit.file_url("tamper-weights.tar.gz"), "--additional-hash", wsha,
+                       "--operational", "-y")["id"]
+    b = fed.benchmark(models=[good, bad, bad2])
     do, d = fed.hospital("dtamper", b)
     targz(os.path.join(kit.root, "tamper.tar.gz"), {"bin/infer": (extra, 0o755)})
+    targz(os.path.join(kit.root, "tamper-weights.tar.gz"), {"weights.txt": ("4\n", 0o644)})
     r = failed(do.run("benchmark", "run", "-b", b, "-d", d), 6, "hash mismatch")
     rows = {int(x["Model"]): x for x in table(r.stdout, "Model")}
     assert rows[good]["Status"] == "ran" and rows[bad]["Status"] == "failed"
     assert "does not match its registered hash" in rows[bad]["Detail"]
+    assert rows[bad2]["Status"] == "failed" and "could not be set up" in rows[bad2]["Detail"]
+    assert "the additional files of container" in r.stderr and wsha in r.stderr
     x = results_of(fed, "dtamper", b, d)[bad][0]
     assert x["model_report"] == {"execution_status": "failed"}
+    assert results_of(fed, "dtamper", b, d)[bad2][0]["model_report"] == \
+        {"execution_status": "failed"}
+    assert not os.path.exists(do.local("experiments_logs", bad2, d, "model.log"))
     # nothing of it ran: no log, no predictions
     assert not os.path.exists(do.local("experiments_logs", bad, d, "model.log"))
     preds = do.local("predictions", x["id"])
