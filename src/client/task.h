@@ -1,8 +1,8 @@
 /*
  * task.h: run one task of a container for a client command (container
- * run_test now; dataset prepare, compatibility tests and benchmark runs
- * later): the image fetched, verified and (for native archives) extracted
- * into the program cache, the mounts MedPerf supplies bound to the volumes
+ * run_test; through cube.c, dataset prepare, compatibility tests and
+ * benchmark runs): the image fetched, verified and (for native archives)
+ * extracted into the program cache, the mounts MedPerf supplies bound to the volumes
  * the task declares, the profile's platform and limits, a private /tmp, a
  * log under the storage folder, and one line saying how it ended.
  */
