@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "client/cli.h"
+#include "client/tree.h"
 
 static const char *const folders[] = {"benchmarks", "cubes", "models", "assets", "data",
 	"executions", "predictions", "experiments_logs", "tests", "demo", ".hashed_files",
@@ -41,32 +42,6 @@ static uint64_t tree_size(const char *path)
 	}
 	closedir(d);
 	return total;
-}
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int rc = 0;
-
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	d = opendir(path);
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		char p[PATH_MAX];
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if ((size_t)snprintf(p, sizeof(p), "%s/%s", path, de->d_name) >= sizeof(p) ||
-		    remove_tree(p) != 0)
-			rc = -1;
-	}
-	closedir(d);
-	return rc ? rc : rmdir(path);
 }
 
 static void human(uint64_t n, char out[32])
@@ -124,7 +99,7 @@ static int cleanup(struct ctx *c, struct args *a)
 	for (const char *const *f = scratch; *f; f++) {
 		snprintf(p, sizeof(p), "%s/%s", c->storage, *f);
 		freed += tree_size(p);
-		if (remove_tree(p) != 0)
+		if (tree_remove(p) != 0)
 			rc = fail(EXIT_FAIL, "cannot remove everything in '%s': %s", p,
 				  strerror(errno));
 	}
