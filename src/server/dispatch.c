@@ -8,6 +8,7 @@
 #include "core/jsonerr.h"
 #include "server/auth.h"
 #include "server/dispatch.h"
+#include "server/ui.h"
 
 static void close_store(void *p)
 {
@@ -190,6 +191,11 @@ void dispatch(void *app, struct http_request *req, struct http_response *w)
 	size_t plen;
 	int rc, public;
 
+	/* the web UI's static files: no store, no authentication (ui.c) */
+	if (ui_owns(req->path)) {
+		ui_serve(req, w);
+		return;
+	}
 	memset(&a, 0, sizeof(a));
 	a.srv = srv;
 	a.req = req;

@@ -1,0 +1,133 @@
+// browser.mjs: the browser half of tests/ui/test_browser.py: playwright-core
+// drives Debian's chromium headless through the web UI of a real server and
+// prints what it saw as one JSON object; the Python side decides pass or fail.
+//
+//   node browser.mjs < config.json
+//   config: {url, chromium, shots (folder for screenshots), benchmark (id),
+//            tokens: {name: token}, bad_tokens: [..], decide: {...}}
+import { chromium } from "playwright-core";
+
+const cfg = JSON.parse(await new Promise((resolve) => {
+  let s = "";
+  process.stdin.on("data", (d) => { s += d; });
+  process.stdin.on("end", () => resolve(s));
+}));
+
+const out = { csp: [], errors: [], roles: {}, bad_tokens: [], leaderboard: null, decisions: {} };
+const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true,
+  args: ["--no-sandbox", "--disable-gpu"] });
+
+async function newPage(viewport = { width: 1280, height: 800 }) {
+  const ctx = await browser.newContext({ ignoreHTTPSErrors: true, viewport });
+  const page = await ctx.newPage();
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) out.csp.push(m.text());
+    else if (m.type() === "error" && !/status of 40[134]/.test(m.text())) out.errors.push(m.text());
+  });
+  page.on("pageerror", (e) => out.errors.push(String(e)));
+  return page;
+}
+
+async function signIn(page, token) {
+  await page.goto(`${cfg.url}/ui/`);
+  await page.getByLabel("Access token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+async function shot(page, name) {
+  if (cfg.shots) await page.screenshot({ path: `${cfg.shots}/${name}.png`, fullPage: true });
+}
+
+async function texts(page, selector) {
+  return page.locator(selector).allInnerTexts();
+}
+
+// A bad token: the message shown, and that nothing was kept.
+for (const tok of cfg.bad_tokens) {
+  const page = await newPage();
+  await signIn(page, tok);
+  const err = page.locator("#signin-error .note");
+  await err.waitFor();
+  out.bad_tokens.push({ message: await err.innerText(),
+    stored: await page.evaluate(() => sessionStorage.length),
+    cookies: (await page.context().cookies()).length });
+  await page.context().close();
+}
+
+// Each role: navigation, benchmarks, the leaderboard link and page.
+for (const [name, token] of Object.entries(cfg.tokens)) {
+  const page = await newPage();
+  await signIn(page, token);
+  await page.locator("#nav .who").waitFor();
+  await page.locator("main h1", { hasText: "Benchmarks" }).waitFor();
+  const r = { nav: await texts(page, "#nav ul a"), who: await page.locator("#nav .who").innerText(),
+    benchmarks: await texts(page, "main tbody th a"),
+    token_in: await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length,
+      cookie: document.cookie })) };
+  await shot(page, `${name}-benchmarks`);
+  await page.goto(`${cfg.url}/ui/#/benchmarks/${cfg.benchmark}`);
+  await page.locator("main h2", { hasText: "Containers" }).waitFor();
+  r.detail_cards = await texts(page, "main .card h3");
+  r.leaderboard_link = await page.getByRole("link", { name: "Leaderboard" }).count();
+  await shot(page, `${name}-benchmark`);
+  await page.goto(`${cfg.url}/ui/#/benchmarks/${cfg.benchmark}/leaderboard`);
+  await page.locator("main h1", { hasText: "Leaderboard" }).waitFor();
+  await page.locator("main .loading").waitFor({ state: "detached" });
+  r.leaderboard_tables = await page.locator("main table").count();
+  r.leaderboard_note = await texts(page, "main .note.error");
+  out.roles[name] = r;
+  if (name === cfg.committee) {
+    // the first metric's table, cell by cell, and the charts
+    const sections = page.locator("main section.metric");
+    out.leaderboard = { metrics: await texts(page, "main section.metric h2"),
+      charts: await page.locator("main section.metric svg.chart").count(), tables: [] };
+    for (let i = 0; i < await sections.count(); i++) {
+      const t = sections.nth(i).locator("table");
+      out.leaderboard.tables.push({ head: await t.locator("thead th").allInnerTexts(),
+        rows: await t.locator("tbody tr").evaluateAll((trs) =>
+          trs.map((tr) => [...tr.children].map((c) => c.innerText.trim()))) });
+    }
+    await shot(page, "committee-leaderboard");
+    const tablet = await newPage({ width: 820, height: 1180 });
+    await signIn(tablet, token);
+    await tablet.locator("#nav .who").waitFor();
+    await tablet.goto(`${cfg.url}/ui/#/benchmarks/${cfg.benchmark}/leaderboard`);
+    await tablet.locator("main section.metric").first().waitFor();
+    out.tablet_overflow = await tablet.evaluate(() =>
+      document.documentElement.scrollWidth > document.documentElement.clientWidth);
+    await shot(tablet, "committee-leaderboard-tablet");
+    await tablet.context().close();
+  }
+  // sign out: the token is gone and the sign-in form is back
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Access token").waitFor();
+  r.after_sign_out = await page.evaluate(() => sessionStorage.length);
+  await page.context().close();
+}
+
+// Deciding: the committee approves one association and rejects another, the
+// admin approves one benchmark and rejects another; the keyboard is enough.
+async function decide(token, hash, label, verb) {
+  const page = await newPage();
+  await signIn(page, token);
+  await page.locator("#nav .who").waitFor();
+  await page.goto(`${cfg.url}/ui/${hash}`);
+  await page.locator("main h1").waitFor();
+  const button = page.getByRole("button", { name: `${verb} ${label}` });
+  await button.waitFor();
+  await button.focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#status .note", { hasText: label }).waitFor();
+  const status = await page.locator("#status .note").innerText();
+  const left = await page.getByRole("button", { name: `${verb} ${label}` }).count();
+  await shot(page, `decide-${verb}-${label.replace(/[^A-Za-z0-9]+/g, "-")}`);
+  await page.context().close();
+  return { status, left };
+}
+
+for (const d of cfg.decide) {
+  out.decisions[`${d.verb} ${d.label}`] = await decide(cfg.tokens[d.who], d.hash, d.label, d.verb);
+}
+
+await browser.close();
+console.log(JSON.stringify(out));
