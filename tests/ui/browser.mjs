@@ -3,7 +3,7 @@
 // prints what it saw as one JSON object; the Python side decides pass or fail.
 //
 //   node browser.mjs < config.json
-//   config: {url, chromium, shots (folder for screenshots), benchmark (id),
+//   config: {url, chromium, shots (folder for screenshots), benchmark and dataset (ids),
 //            tokens: {name: token}, bad_tokens: [..], decide: {...}}
 import { chromium } from "playwright-core";
 
@@ -77,7 +77,10 @@ for (const [name, token] of Object.entries(cfg.tokens)) {
   r.leaderboard_note = await texts(page, "main .note.error");
   out.roles[name] = r;
   if (name === cfg.committee) {
-    // the first metric's table, cell by cell, and the charts
+    // one metric shown at first; then all of them, table by table, cell by cell, and the charts
+    out.leaderboard_first = { visible: await page.locator("main section.metric:visible").count(),
+      picked: await page.getByLabel("Metric").inputValue() };
+    await page.getByLabel("Metric").selectOption("all");
     const sections = page.locator("main section.metric");
     out.leaderboard = { metrics: await texts(page, "main section.metric h2"),
       charts: await page.locator("main section.metric svg.chart").count(), tables: [] };
@@ -97,6 +100,22 @@ for (const [name, token] of Object.entries(cfg.tokens)) {
       document.documentElement.scrollWidth > document.documentElement.clientWidth);
     await shot(tablet, "committee-leaderboard-tablet");
     await tablet.context().close();
+  }
+  // the registry pages, and a hospital's dataset page with its own results
+  await page.goto(`${cfg.url}/ui/#/models`);
+  await page.locator("main h1", { hasText: "Models" }).waitFor();
+  r.models = await texts(page, "main tbody th a");
+  await page.goto(`${cfg.url}/ui/#/datasets/${cfg.dataset}`);
+  await page.locator("main h2", { hasText: "Statistics" }).waitFor();
+  r.dataset_h2 = await texts(page, "main h2");
+  r.dataset_results = await page.locator("main table", { has: page.locator("caption",
+    { hasText: "Your results on this dataset" }) }).locator("tbody tr").count();
+  if (r.nav.includes("My results")) {
+    await page.goto(`${cfg.url}/ui/#/results`);
+    await page.locator("main h1", { hasText: "My results" }).waitFor();
+    await page.locator("main .loading").waitFor({ state: "detached" });
+    r.my_results = await page.locator("main tbody tr").count();
+    await shot(page, `${name}-results`);
   }
   // sign out: the token is gone and the sign-in form is back
   await page.getByRole("button", { name: "Sign out" }).click();

@@ -131,6 +131,7 @@ def seen(world):
     tampered = good[:-6] + ("AAAAAA" if not good.endswith("AAAAAA") else "BBBBBB")
     cfg = {
         "url": server.url, "chromium": CHROMIUM, "shots": shots, "benchmark": bench["id"],
+        "dataset": world["outcome"]["datasets"]["hospital-a"],
         "committee": COMMITTEE,
         "tokens": {w: world["tokens"][w] for w in ("admin", COMMITTEE, "model-owner-1",
                                                     "hospital-a")},
@@ -169,10 +170,11 @@ def test_bad_tokens_are_explained_and_not_kept(seen):
 
 def test_each_role_sees_its_navigation(seen):
     nav = {who: r["nav"] for who, r in seen["roles"].items()}
-    assert nav["admin"] == ["Benchmarks", "My associations", "Pending benchmarks"]
-    assert nav[COMMITTEE] == ["Benchmarks", "My associations"]
-    assert nav["model-owner-1"] == ["Benchmarks", "My associations"]
-    assert nav["hospital-a"] == ["Benchmarks", "My associations"]
+    common = ["Benchmarks", "Models", "Containers", "Datasets"]
+    assert nav["admin"] == common + ["My associations", "Pending benchmarks"]
+    assert nav[COMMITTEE] == common + ["My associations"]
+    assert nav["model-owner-1"] == common + ["My associations"]
+    assert nav["hospital-a"] == common + ["My results", "My associations"]
     assert "admin" in seen["roles"]["admin"]["who"]
     assert "benchmark owner" in seen["roles"][COMMITTEE]["who"]
     assert "data owner" in seen["roles"]["hospital-a"]["who"]
@@ -208,6 +210,7 @@ def test_leaderboard_values_equal_the_api(seen, world):
              (" (reference)" if m == b["reference_model"] else "") for m in models}
     dname = {d: api("GET", f"/datasets/{d}/")["name"] for d in datasets}
     by = {(r["model"], r["dataset"]): r["results"] for r in lb["rows"]}
+    assert seen["leaderboard_first"] == {"visible": 1, "picked": "0"}   # the first metric alone
     shown = seen["leaderboard"]
     metrics = list(by[(models[0], datasets[0])]["metrics"])
     assert shown["metrics"] == metrics
@@ -257,3 +260,19 @@ def test_token_only_in_the_tab_and_sign_out_forgets_it(seen):
 
 def test_fits_a_tablet(seen):
     assert seen["tablet_overflow"] is False
+
+
+def test_registry_pages_and_a_hospitals_own_results(seen, world):
+    for who, r in seen["roles"].items():
+        listed = world["api"][who]("GET", "/models/?limit=1000")["results"]
+        assert r["models"] == [m["name"] for m in listed], who
+        assert "Statistics" in r["dataset_h2"], who
+    # only the hospital sees results on its dataset page: one per model
+    hosp = seen["roles"]["hospital-a"]
+    assert "Results on this dataset" in hosp["dataset_h2"]
+    assert hosp["dataset_results"] == len(world["outcome"]["models"])
+    mine = world["api"]["hospital-a"]("GET", "/me/results/?limit=1000")["count"]
+    assert hosp["my_results"] == mine
+    for who in ("admin", COMMITTEE, "model-owner-1"):
+        assert "Results on this dataset" not in seen["roles"][who]["dataset_h2"], who
+        assert seen["roles"][who]["dataset_results"] == 0

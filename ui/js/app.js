@@ -6,6 +6,8 @@ import { benchmarkDetail, benchmarkList } from "./benchmarks.js";
 import { leaderboardPage } from "./leaderboard.js";
 import { associationsPage } from "./associations.js";
 import { pendingBenchmarksPage } from "./admin.js";
+import { containerDetail, containerList, datasetDetail, datasetList, modelDetail, modelList,
+  myResultsPage } from "./catalog.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -61,7 +63,9 @@ function renderNav() {
     return;
   }
   const r = session.roles;
-  const items = [["#/benchmarks", "Benchmarks"]];
+  const items = [["#/benchmarks", "Benchmarks"], ["#/models", "Models"], ["#/containers", "Containers"],
+    ["#/datasets", "Datasets"]];
+  if (r.datasetOwner) items.push(["#/results", "My results"]);
   if (r.benchmarkOwner || r.datasetOwner || r.modelOwner || r.admin) items.push(["#/associations", "My associations"]);
   if (r.admin) items.push(["#/admin/benchmarks", "Pending benchmarks"]);
   const here = location.hash || "#/benchmarks";
@@ -128,6 +132,13 @@ const routes = [
   [/^#\/benchmarks\/(\d+)\/leaderboard$/, (m) => leaderboardPage(main, session, Number(m[1]))],
   [/^#\/benchmarks\/(\d+)$/, (m) => benchmarkDetail(main, session, Number(m[1]))],
   [/^#\/(benchmarks|signin)?$/, () => benchmarkList(main, session)],
+  [/^#\/models\/(\d+)$/, (m) => modelDetail(main, session, Number(m[1]))],
+  [/^#\/models$/, () => modelList(main, session)],
+  [/^#\/containers\/(\d+)$/, (m) => containerDetail(main, session, Number(m[1]))],
+  [/^#\/containers$/, () => containerList(main, session)],
+  [/^#\/datasets\/(\d+)$/, (m) => datasetDetail(main, session, Number(m[1]))],
+  [/^#\/datasets$/, () => datasetList(main, session)],
+  [/^#\/results$/, () => myResultsPage(main, session)],
   [/^#\/associations$/, () => associationsPage(main, session, say)],
   [/^#\/admin\/benchmarks$/, () => pendingBenchmarksPage(main, session, say)],
 ];

@@ -40,7 +40,10 @@ export function metricChart(g, metric, names) {
   }
   const all = items.flatMap((i) => [i.c.value, ...(i.c.ci || [])]);
   const [lo, hi] = range(all);
-  const left = 230, right = 20, top = 10, rowH = 24, width = 720;
+  // room on the left for the longest label (about 6.5 px a character at 12 px)
+  const longest = Math.max(10, ...items.map((i) => i.label.length));
+  const width = 760, right = 20, top = 10, rowH = 24;
+  const left = Math.min(width / 2, Math.ceil(16 + 6.5 * longest));
   const height = top + rowH * items.length + 30;
   const x = (v) => left + ((v - lo) / (hi - lo)) * (width - left - right);
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img",

@@ -1,7 +1,7 @@
 // leaderboard.js: a benchmark's leaderboard page (GET /benchmarks/{id}/leaderboard/):
 // per metric, a table of models by sites (value and confidence interval) with
 // a pooled column (case-weighted mean of the sites' values, when every site
-// gives its case count), and a chart of the same numbers.
+// gives its case count), and a chart of the same numbers; one metric at a time.
 import { api, ApiError, memo } from "./api.js";
 import { clear, h, link, note, table, when } from "./dom.js";
 import { fmt, grid } from "./metrics.js";
@@ -55,10 +55,19 @@ export async function leaderboardPage(main, session, id) {
     const slug = `metric-${g.metrics.indexOf(metric)}`;
     return h("section", { class: "metric", "aria-labelledby": slug },
       h("h2", { id: slug }, metric),
-      table(`${metric}: models by site, with 95% confidence intervals where the evaluator gave them`, headers, rows),
+      table(`${metric}: models by site, with confidence intervals where the evaluator gave them`, headers, rows),
       h("figure", {}, metricChart(g, metric, names),
         h("figcaption", {}, `${metric}: dots are sites, diamonds the pooled value; lines are confidence intervals.`)));
   });
+  // one metric at a time (the first by default), or all of them
+  const picker = h("select", { id: "metric", name: "metric" },
+    g.metrics.map((m, i) => h("option", { value: String(i) }, m)),
+    h("option", { value: "all" }, "All metrics"));
+  const show = () => sections.forEach((sec, i) => {
+    sec.hidden = !(picker.value === "all" || picker.value === String(i));
+  });
+  picker.addEventListener("change", show);
+  show();
   const latest = lb.rows.map((r) => r.finalized_at).sort().pop();
   clear(main,
     h("p", { class: "crumbs" }, link("#/benchmarks", "Benchmarks"), " / ",
@@ -71,5 +80,6 @@ export async function leaderboardPage(main, session, id) {
     lb.rows.some((r) => r.partial) ? note("Some results are partial: the model failed on some cases.", "warn") : null,
     lb.rows.length === 0 ? note("No finalized results yet.") : null,
     lb.rows.length && !g.metrics.length ? note("The results hold no metric this page can read.") : null,
+    g.metrics.length > 1 ? h("p", { class: "picker" }, h("label", { for: "metric" }, "Metric "), picker) : null,
     sections);
 }
