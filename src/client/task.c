@@ -354,6 +354,7 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 	struct run_spec s;
 	struct strv env = STRV_INIT;
 	char *image = NULL, *tmp = NULL, *logs = NULL, *log = NULL, name[64];
+	sigset_t block, old_mask;
 	unsigned char rnd[8];
 	size_t n = 0;
 	mp_errbuf e;
@@ -447,6 +448,15 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 		s.stream = t->stream;
 		rc = sandbox_ids(c, &s.run_uid, &s.run_gid);
 	}
+	/*
+	 * From the last look at the flag to the supervisor's signalfd, Ctrl-C stays
+	 * pending instead of reaching the handler: the supervisor then sees it at
+	 * once and stops the task (it would otherwise run to its end).
+	 */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old_mask);
 	if (rc == EXIT_OK && interrupt_flag) {
 		rep->stop = RUN_INTERRUPTED;
 		snprintf(rep->detail, sizeof(rep->detail), "interrupted before it started");
@@ -463,6 +473,7 @@ int task_run(struct ctx *c, const struct task_request *t, struct run_report *rep
 		else
 			rc = check_outputs(&ct, mounts, n);
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	if (tmp && rc != EXIT_USAGE && access(tmp, F_OK) == 0)
 		remove_tree(tmp);
 	if (log_out)

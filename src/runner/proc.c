@@ -61,6 +61,15 @@ static void child(const struct proc_opts *o, int out, int errpipe, const sigset_
 	sigaction(SIGTERM, &dfl, NULL);
 	sigaction(SIGHUP, &dfl, NULL);
 	sigprocmask(SIG_SETMASK, mask, NULL);
+	{
+		/* the caller may hold these blocked around the run: the task gets them */
+		sigset_t s;
+		sigemptyset(&s);
+		sigaddset(&s, SIGINT);
+		sigaddset(&s, SIGTERM);
+		sigaddset(&s, SIGHUP);
+		sigprocmask(SIG_UNBLOCK, &s, NULL);
+	}
 	setsid();
 	if (nul < 0 || dup2(nul, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 		goto fail;
