@@ -13,7 +13,8 @@ const cfg = JSON.parse(await new Promise((resolve) => {
   process.stdin.on("end", () => resolve(s));
 }));
 
-const out = { csp: [], errors: [], roles: {}, bad_tokens: [], leaderboard: null, decisions: {} };
+const out = { csp: [], errors: [], roles: {}, bad_tokens: [], leaderboard: null, decisions: {},
+  a11y: [], keyboard: null };
 const browser = await chromium.launch({ executablePath: cfg.chromium, headless: true,
   args: ["--no-sandbox", "--disable-gpu"] });
 
@@ -42,6 +43,30 @@ async function texts(page, selector) {
   return page.locator(selector).allInnerTexts();
 }
 
+// What a screen reader would miss on the page shown: controls without a name,
+// tables without a caption, charts without a label. Pushed to out.a11y.
+async function a11y(page, where) {
+  const problems = await page.evaluate(() => {
+    const bad = [];
+    const name = (el) => (el.getAttribute("aria-label") || el.innerText || "").trim();
+    document.querySelectorAll("button, a[href]").forEach((el) => {
+      if (!name(el)) bad.push(`${el.tagName} without a name`);
+    });
+    document.querySelectorAll("input, select, textarea").forEach((el) => {
+      if (!el.labels || el.labels.length === 0) bad.push(`${el.tagName}#${el.id} without a label`);
+    });
+    document.querySelectorAll("main table").forEach((t) => {
+      if (!t.caption || !t.caption.innerText.trim()) bad.push("table without a caption");
+    });
+    document.querySelectorAll("svg").forEach((g) => {
+      if (g.getAttribute("role") !== "img" || !g.getAttribute("aria-label")) bad.push("svg without role and label");
+    });
+    if (document.querySelectorAll("main h1").length !== 1) bad.push("not exactly one h1");
+    return bad;
+  });
+  for (const p of problems) out.a11y.push(`${where}: ${p}`);
+}
+
 // A bad token: the message shown, and that nothing was kept.
 for (const tok of cfg.bad_tokens) {
   const page = await newPage();
@@ -65,6 +90,7 @@ for (const [name, token] of Object.entries(cfg.tokens)) {
     token_in: await page.evaluate(() => ({ session: sessionStorage.length, local: localStorage.length,
       cookie: document.cookie })) };
   await shot(page, `${name}-benchmarks`);
+  await a11y(page, `${name} benchmarks`);
   await page.goto(`${cfg.url}/ui/#/benchmarks/${cfg.benchmark}`);
   await page.locator("main h2", { hasText: "Containers" }).waitFor();
   r.detail_cards = await texts(page, "main .card h3");
@@ -75,6 +101,7 @@ for (const [name, token] of Object.entries(cfg.tokens)) {
   await page.locator("main .loading").waitFor({ state: "detached" });
   r.leaderboard_tables = await page.locator("main table").count();
   r.leaderboard_note = await texts(page, "main .note.error");
+  await a11y(page, `${name} leaderboard`);
   out.roles[name] = r;
   if (name === cfg.committee) {
     // one metric shown at first; then all of them, table by table, cell by cell, and the charts
@@ -108,6 +135,7 @@ for (const [name, token] of Object.entries(cfg.tokens)) {
   await page.goto(`${cfg.url}/ui/#/datasets/${cfg.dataset}`);
   await page.locator("main h2", { hasText: "Statistics" }).waitFor();
   r.dataset_h2 = await texts(page, "main h2");
+  await a11y(page, `${name} dataset`);
   r.dataset_results = await page.locator("main table", { has: page.locator("caption",
     { hasText: "Your results on this dataset" }) }).locator("tbody tr").count();
   if (r.nav.includes("My results")) {
@@ -140,8 +168,33 @@ async function decide(token, hash, label, verb) {
   const status = await page.locator("#status .note").innerText();
   const left = await page.getByRole("button", { name: `${verb} ${label}` }).count();
   await shot(page, `decide-${verb}-${label.replace(/[^A-Za-z0-9]+/g, "-")}`);
+  await a11y(page, `${hash} after ${verb}`);
   await page.context().close();
   return { status, left };
+}
+
+// The keyboard alone: sign in, reach the navigation, open a benchmark.
+{
+  const page = await newPage();
+  await page.goto(`${cfg.url}/ui/`);
+  await page.getByLabel("Access token").waitFor();
+  const k = { start: await page.evaluate(() => document.activeElement.id) };
+  await page.keyboard.insertText(cfg.tokens[cfg.committee]);
+  await page.keyboard.press("Tab");
+  k.tab_to = await page.evaluate(() => document.activeElement.innerText);
+  await page.keyboard.press("Enter");
+  await page.locator("main h1", { hasText: "Benchmarks" }).waitFor();
+  k.focus_after = await page.evaluate(() => document.activeElement.tagName);
+  await page.keyboard.press("Shift+Tab");
+  k.back_to = await page.evaluate(() => document.activeElement.innerText);
+  await page.keyboard.press("Tab");
+  k.first_link = await page.evaluate(() => document.activeElement.innerText);
+  await page.keyboard.press("Enter");
+  await page.locator("main h2", { hasText: "Containers" }).waitFor();
+  k.opened = await page.locator("main h1").innerText();
+  k.focus_opened = await page.evaluate(() => document.activeElement.tagName);
+  out.keyboard = k;
+  await page.context().close();
 }
 
 for (const d of cfg.decide) {

@@ -276,3 +276,19 @@ def test_registry_pages_and_a_hospitals_own_results(seen, world):
     for who in ("admin", COMMITTEE, "model-owner-1"):
         assert "Results on this dataset" not in seen["roles"][who]["dataset_h2"], who
         assert seen["roles"][who]["dataset_results"] == 0
+
+
+def test_screen_reader_names(seen):
+    """Every control has a name or a label, every table a caption, every chart a label, one h1 a page."""
+    assert seen["a11y"] == []
+
+
+def test_keyboard_alone(seen):
+    k = seen["keyboard"]
+    assert k["start"] == "token"                      # the token field has the focus at first
+    assert k["tab_to"] == "Sign in"
+    assert k["focus_after"] == "H1"                   # each page focuses its heading
+    assert k["back_to"] == "Sign out"                 # the navigation is just before
+    first = seen["roles"][COMMITTEE]["benchmarks"][0]   # the list as the API gave it then
+    assert k["first_link"] == first
+    assert k["opened"].startswith(first) and k["focus_opened"] == "H1"

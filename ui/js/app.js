@@ -123,27 +123,34 @@ function signInPage(message) {
     setToken(token);
     go(location.hash && location.hash !== "#/signin" ? location.hash : "#/benchmarks");
   });
+  current++;              // a page still loading must not replace the form
   clear(main, form);
   if (message) clear(err, note(message, "error"));
   input.focus();
 }
 
 const routes = [
-  [/^#\/benchmarks\/(\d+)\/leaderboard$/, (m) => leaderboardPage(main, session, Number(m[1]))],
-  [/^#\/benchmarks\/(\d+)$/, (m) => benchmarkDetail(main, session, Number(m[1]))],
-  [/^#\/(benchmarks|signin)?$/, () => benchmarkList(main, session)],
-  [/^#\/models\/(\d+)$/, (m) => modelDetail(main, session, Number(m[1]))],
-  [/^#\/models$/, () => modelList(main, session)],
-  [/^#\/containers\/(\d+)$/, (m) => containerDetail(main, session, Number(m[1]))],
-  [/^#\/containers$/, () => containerList(main, session)],
-  [/^#\/datasets\/(\d+)$/, (m) => datasetDetail(main, session, Number(m[1]))],
-  [/^#\/datasets$/, () => datasetList(main, session)],
-  [/^#\/results$/, () => myResultsPage(main, session)],
-  [/^#\/associations$/, () => associationsPage(main, session, say)],
-  [/^#\/admin\/benchmarks$/, () => pendingBenchmarksPage(main, session, say)],
+  [/^#\/benchmarks\/(\d+)\/leaderboard$/, (m, view) => leaderboardPage(view, session, Number(m[1]))],
+  [/^#\/benchmarks\/(\d+)$/, (m, view) => benchmarkDetail(view, session, Number(m[1]))],
+  [/^#\/(benchmarks|signin)?$/, (m, view) => benchmarkList(view, session)],
+  [/^#\/models\/(\d+)$/, (m, view) => modelDetail(view, session, Number(m[1]))],
+  [/^#\/models$/, (m, view) => modelList(view, session)],
+  [/^#\/containers\/(\d+)$/, (m, view) => containerDetail(view, session, Number(m[1]))],
+  [/^#\/containers$/, (m, view) => containerList(view, session)],
+  [/^#\/datasets\/(\d+)$/, (m, view) => datasetDetail(view, session, Number(m[1]))],
+  [/^#\/datasets$/, (m, view) => datasetList(view, session)],
+  [/^#\/results$/, (m, view) => myResultsPage(view, session)],
+  [/^#\/associations$/, (m, view) => associationsPage(view, session, say)],
+  [/^#\/admin\/benchmarks$/, (m, view) => pendingBenchmarksPage(view, session, say)],
 ];
 
+// Each page renders into a view of its own inside main: when the user moves
+// on before a page has loaded, the late page writes into its detached view
+// and never over the newer one.
+let current = 0;
+
 async function route() {
+  const my = ++current;
   const hash = location.hash || "#/benchmarks";
   say(nextStatus || "");
   nextStatus = null;
@@ -153,23 +160,24 @@ async function route() {
     return;
   }
   renderNav();
+  const view = h("div", { class: "view" }, h("p", { class: "loading" }, "Loading…"));
+  clear(main, view);
   for (const [re, fn] of routes) {
     const m = hash.match(re);
     if (m) {
-      clear(main, h("p", { class: "loading" }, "Loading…"));
       try {
-        await fn(m);
+        await fn(m, view);
       } catch (e) {
         if (!(e instanceof ApiError && e.status === 401)) {
-          clear(main, h("h1", { tabindex: -1 }, "Something went wrong"), note(e.message, "error"));
+          clear(view, h("h1", { tabindex: -1 }, "Something went wrong"), note(e.message, "error"));
         }
       }
-      const h1 = main.querySelector("h1");
-      if (h1) h1.focus();
+      const h1 = view.querySelector("h1");
+      if (h1 && my === current) h1.focus();
       return;
     }
   }
-  clear(main, h("h1", { tabindex: -1 }, "Not found"), note("There is no such page here."));
+  clear(view, h("h1", { tabindex: -1 }, "Not found"), note("There is no such page here."));
 }
 
 setUnauthorizedHandler((detail) => {
