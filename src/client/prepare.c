@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -327,7 +328,20 @@ static void watcher_start(struct ctx *c, struct reporter *r)
 	}
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
-	r->running = pthread_create(&r->th, NULL, watch, r) == 0;
+	{
+		/*
+		 * The thread is born with Ctrl-C blocked: a signal for the process then
+		 * always goes to the main thread, whose task supervisor takes it.
+		 */
+		sigset_t block, old;
+		sigemptyset(&block);
+		sigaddset(&block, SIGINT);
+		sigaddset(&block, SIGTERM);
+		sigaddset(&block, SIGHUP);
+		pthread_sigmask(SIG_BLOCK, &block, &old);
+		r->running = pthread_create(&r->th, NULL, watch, r) == 0;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
 	if (!r->running) {
 		pthread_mutex_destroy(&r->mu);
 		pthread_cond_destroy(&r->cv);

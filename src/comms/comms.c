@@ -27,6 +27,7 @@
 #include "comms/comms.h"
 #include "comms/comms_int.h"
 #include "core/buf.h"
+#include "core/jsonw.h"
 
 #define COMMS_USER_AGENT "medperf-c/" MEDPERF_VERSION
 #define LIST_PAGE 32
@@ -614,7 +615,7 @@ int comms_request(struct comms *c, const char *method, const char *path, const j
 	if (buf_addf(&url, "%s%s", c->api, path))
 		goto out;
 	if (body) {
-		payload = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+		payload = jsonw_dumps(body); /* floats as MedPerf's Python client writes them */
 		if (payload == NULL)
 			goto out;
 	}
