@@ -196,6 +196,7 @@ def test_version_without_and_with_slash(anon):
     "/api/v0/nothing/", "/api/v0/benchmarks/1/nothing/", "/api/v1/benchmarks/", "/",
     "/api/v0/", "/api/v0/benchmarks/abc/", "/api/v0/benchmarks/0/", "/api/v0/benchmarks/-1/",
     "/api/v0/benchmarks/1.0/", "/api/v0/benchmarks//", "/api/v0/benchmarks/1x/",
+    "/version%00x/", "/api/v0/me/%00/", "/api/v0/benchmarks/%001/",  # %00 never ends a path
 ])
 def test_unknown_route_is_json_404(bo, anon, path):
     # the original answers these with Django's HTML 404; this server answers JSON

@@ -78,6 +78,7 @@ def test_index_at_the_folder_and_redirect(raw, ui_dir):
     "/ui/../version", "/ui/js/../index.html", "/ui/./index.html", "/ui//index.html",
     "/ui/%2e%2e/version", "/ui/js%2f..%2findex.html", "/ui/..%2fsrc%2fserver%2fui.c",
     "/ui/index.html/", "/ui/\\index.html", "/ui/js/app.js.map",
+    "/ui/index.html%00.js", "/ui/js/app.js%00", "/ui/%00index.html",
 ])
 def test_unknown_and_traversal_paths_are_404(raw, path):
     status, headers, body = raw("GET", path)
