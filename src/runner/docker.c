@@ -41,22 +41,11 @@ int docker_command_as(const struct run_spec *s, const struct engine_ids *ids, st
 	const char *image = s->image;
 	int rc;
 
-	rc = engine_check_spec(s, e);
-	if (rc == MP_OK)
-		rc = engine_parse_gpus(s->gpus, &g, e);
+	rc = engine_oci_prepare("docker", s, &g, &tag, e);
 	if (rc != MP_OK)
 		return rc;
-	if (s->kind == IMG_SINGULARITY_FILE || s->kind == IMG_NATIVE_ARCHIVE)
-		return mp_seterr(e, MP_EINVAL, "docker runs Docker images and archives; a %s needs "
-				 "--platform %s", s->kind == IMG_SINGULARITY_FILE ?
-				 "SingularityFile" : "NativeArchive",
-				 s->kind == IMG_SINGULARITY_FILE ? "singularity" : "native");
-	if (s->kind == IMG_DOCKER_ARCHIVE) {
-		rc = engine_archive_tag(s->image, &tag, e);
-		if (rc != MP_OK)
-			return rc;
+	if (tag)
 		image = tag;
-	}
 	{
 		const char *w[] = {"docker", "run", "--pull=never", "--name", s->name, NULL};
 		rc = strv_pushv(a, w);
@@ -91,11 +80,7 @@ int docker_command_as(const struct run_spec *s, const struct engine_ids *ids, st
 		unsigned long long cpu = (unsigned long long)(l->cpu_seconds + 0.999);
 		rc |= strv_push(a, "--ulimit") | strv_pushf(a, "cpu=%llu:%llu", cpu, cpu + 1);
 	}
-	rc |= strv_push(a, "--volume") | strv_pushf(a, "%s:/tmp:rw", s->tmp_dir);
-	for (size_t i = 0; i < s->n_mounts; i++)
-		rc |= strv_push(a, "--volume") |
-		      strv_pushf(a, "%s:%s:%s", s->mounts[i].host, s->mounts[i].target,
-				 s->mounts[i].output ? "rw" : "ro");
+	rc |= engine_oci_volumes(a, s);
 	if (g.kind == GPU_ALL)
 		rc |= strv_push(a, "--gpus") | strv_push(a, "all");
 	else if (g.kind == GPU_COUNT)

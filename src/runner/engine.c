@@ -363,6 +363,39 @@ int engine_archive_tag(const char *archive, char **tag, mp_errbuf *e)
 /* HOME and TMPDIR: the root file system is read-only, /tmp is the task's own folder. */
 const char *const engine_task_env[] = {"HOME=/tmp", "TMPDIR=/tmp", "LANG=C.UTF-8", NULL};
 
+int engine_oci_prepare(const char *engine, const struct run_spec *s, struct gpu_request *g,
+		       char **tag, mp_errbuf *e)
+{
+	int rc;
+
+	*tag = NULL;
+	rc = engine_check_spec(s, e);
+	if (rc == MP_OK)
+		rc = engine_parse_gpus(s->gpus, g, e);
+	if (rc != MP_OK)
+		return rc;
+	if (s->kind == IMG_SINGULARITY_FILE || s->kind == IMG_NATIVE_ARCHIVE)
+		return mp_seterr(e, MP_EINVAL, "%s runs Docker images and archives; a %s needs "
+				 "--platform %s", engine, s->kind == IMG_SINGULARITY_FILE ?
+				 "SingularityFile" : "NativeArchive",
+				 s->kind == IMG_SINGULARITY_FILE ? "singularity" : "native");
+	if (s->kind == IMG_DOCKER_ARCHIVE)
+		return engine_archive_tag(s->image, tag, e);
+	return MP_OK;
+}
+
+int engine_oci_volumes(struct strv *a, const struct run_spec *s)
+{
+	int rc = 0;
+
+	rc |= strv_push(a, "--volume") | strv_pushf(a, "%s:/tmp:rw", s->tmp_dir);
+	for (size_t i = 0; i < s->n_mounts; i++)
+		rc |= strv_push(a, "--volume") |
+		      strv_pushf(a, "%s:%s:%s", s->mounts[i].host, s->mounts[i].target,
+				 s->mounts[i].output ? "rw" : "ro");
+	return rc ? -1 : 0;
+}
+
 int engine_oci_tail(struct strv *a, const struct run_spec *s, const char *image)
 {
 	int rc = 0;

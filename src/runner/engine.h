@@ -100,6 +100,16 @@ extern const char *const engine_task_env[];
  * command. Returns 0, or -1 when out of memory. */
 int engine_oci_tail(struct strv *a, const struct run_spec *s, const char *image);
 
+/* What a podman or docker line needs first: the spec checked, the GPU request
+ * parsed into *g, images this engine cannot run refused, and for a
+ * DockerArchive the tag it loads as in *tag (malloc'd; NULL otherwise). */
+int engine_oci_prepare(const char *engine, const struct run_spec *s, struct gpu_request *g,
+		       char **tag, mp_errbuf *e);
+
+/* --volume for the task's /tmp, then for each mount (inputs :ro, outputs :rw).
+ * Returns 0, or -1 when out of memory. */
+int engine_oci_volumes(struct strv *a, const struct run_spec *s);
+
 /* The podman and docker command lines, for the given task user (runner.h's command() use these). */
 int podman_command_as(const struct run_spec *s, const struct engine_ids *ids, struct strv *a,
 		      mp_errbuf *e);

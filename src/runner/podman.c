@@ -100,22 +100,11 @@ int podman_command_as(const struct run_spec *s, const struct engine_ids *ids, st
 	const char *image = s->image;
 	int rc;
 
-	rc = engine_check_spec(s, e);
-	if (rc == MP_OK)
-		rc = engine_parse_gpus(s->gpus, &g, e);
+	rc = engine_oci_prepare("podman", s, &g, &tag, e);
 	if (rc != MP_OK)
 		return rc;
-	if (s->kind == IMG_SINGULARITY_FILE || s->kind == IMG_NATIVE_ARCHIVE)
-		return mp_seterr(e, MP_EINVAL, "podman runs Docker images and archives; a %s needs "
-				 "--platform %s", s->kind == IMG_SINGULARITY_FILE ?
-				 "SingularityFile" : "NativeArchive",
-				 s->kind == IMG_SINGULARITY_FILE ? "singularity" : "native");
-	if (s->kind == IMG_DOCKER_ARCHIVE) {
-		rc = engine_archive_tag(s->image, &tag, e);
-		if (rc != MP_OK)
-			return rc;
+	if (tag)
 		image = tag;
-	}
 	{
 		/* runc: crun fails on hybrid cgroup v1 machines ("cgroups in hybrid mode") */
 		const char *w[] = {"podman", "--runtime", "runc", "run", "--pull=never", "--name",
@@ -157,11 +146,7 @@ int podman_command_as(const struct run_spec *s, const struct engine_ids *ids, st
 		unsigned long long cpu = (unsigned long long)(l->cpu_seconds + 0.999);
 		rc |= push_ulimit(a, "cpu", RLIMIT_CPU, cpu, cpu + 1);
 	}
-	rc |= strv_push(a, "--volume") | strv_pushf(a, "%s:/tmp:rw", s->tmp_dir);
-	for (size_t i = 0; i < s->n_mounts; i++)
-		rc |= strv_push(a, "--volume") |
-		      strv_pushf(a, "%s:%s:%s", s->mounts[i].host, s->mounts[i].target,
-				 s->mounts[i].output ? "rw" : "ro");
+	rc |= engine_oci_volumes(a, s);
 	rc |= push_gpus(a, &g);
 	rc |= engine_oci_tail(a, s, image);
 	free(tag);
