@@ -58,10 +58,12 @@ int main(int argc, char **argv)
 	struct strv a = STRV_INIT;
 	mp_errbuf e;
 	char tmp[] = "/tmp/medperf-bench-runner-XXXXXX", log[64];
-	int n = argc > 2 ? atoi(argv[2]) : 50;
+	char *end = NULL;
+	long n = argc > 2 ? strtol(argv[2], &end, 10) : 0;
 	double *ours, *floor_ms;
 
-	if (argc < 3 || n < 1 || mkdtemp(tmp) == NULL) {
+	if (argc < 3 || end == argv[2] || *end != '\0' || n < 1 || n > 100000 ||
+	    mkdtemp(tmp) == NULL) {
 		fprintf(stderr, "usage: runner_bin TREE N\n");
 		return 2;
 	}
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
 		close(pfd);
 		close(gfd);
 	}
-	printf("native %.3f\nfloor %.3f\n", median(ours, n), median(floor_ms, n));
+	printf("native %.3f\nfloor %.3f\n", median(ours, (int)n), median(floor_ms, (int)n));
 	strv_free(&a);
 	unlink(log);
 	rmdir(tmp);

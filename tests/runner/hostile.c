@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/bpf.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
@@ -88,6 +89,25 @@ static void result(const char *attack, int ok, int err, const char *extra)
 }
 
 /* rc < 0 means failed with errno. */
+/*
+ * A whole decimal number from the command line (or a /proc/self/fd name):
+ * anything else, or a value past [lo, hi], ends the program with status 2,
+ * so a test never runs with a silently wrong count.
+ */
+static long num(const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "hostile: '%s' is not a number from %ld to %ld\n", s, lo, hi);
+		exit(2);
+	}
+	return v;
+}
+
 static void by_rc(const char *attack, long rc)
 {
 	result(attack, rc >= 0, rc >= 0 ? 0 : errno, NULL);
@@ -125,7 +145,7 @@ static void net(const char *attack, int family, int type, const char *port_s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int s, port = atoi(port_s);
+	int s, port = (int)num(port_s, 1, 65535);
 
 	if (loopback(family, port, &ss, &len) != 0) {
 		result(attack, 0, EINVAL, " stage=args");
@@ -270,9 +290,9 @@ static void fds(void)
 	while ((de = readdir(d)) != NULL) {
 		char p[64], t[256];
 		ssize_t m;
-		if (de->d_name[0] == '.' || atoi(de->d_name) == me)
+		if (de->d_name[0] == '.' || num(de->d_name, 0, INT_MAX) == me)
 			continue;
-		snprintf(p, sizeof(p), "/proc/self/fd/%s", de->d_name);
+		snprintf(p, sizeof(p), "/proc/self/fd/%.20s", de->d_name);
 		m = readlink(p, t, sizeof(t) - 1);
 		t[m > 0 ? m : 0] = '\0';
 		for (char *q = t; *q; q++)
@@ -488,7 +508,7 @@ static void do_ls(const char *path)
 
 static void forkbomb(const char *n_s)
 {
-	int n = atoi(n_s), count = 0, err = 0;
+	int n = (int)num(n_s, 0, 1000000), count = 0, err = 0;
 	pid_t *kids = calloc((size_t)(n > 0 ? n : 1), sizeof(pid_t));
 	char extra[64];
 
@@ -516,7 +536,7 @@ static void forkbomb(const char *n_s)
 /* Maps and touches MiB one at a time; on failure says so the way programs do. */
 static void alloc(const char *mib_s, int quiet)
 {
-	long mib = atol(mib_s), got = 0;
+	long mib = num(mib_s, 0, 1L << 20), got = 0;
 	char extra[64];
 
 	for (; got < mib; got++) {
@@ -542,7 +562,7 @@ static void alloc(const char *mib_s, int quiet)
 static void fsize(const char *path, const char *mib_s, int ignore_xfsz)
 {
 	static char b[65536];
-	long total = atol(mib_s) << 20, done = 0;
+	long total = num(mib_s, 0, 1L << 20) << 20, done = 0;
 	char extra[64];
 	int fd;
 
@@ -653,7 +673,7 @@ static void linger(const char *path, const char *secs, const char *marker)
 				close(fd);
 			}
 			clock_gettime(CLOCK_MONOTONIC, &t);
-			if (t.tv_sec - t0.tv_sec >= atol(secs))
+			if (t.tv_sec - t0.tv_sec >= num(secs, 0, 86400))
 				_exit(0);
 		}
 	}
@@ -1210,7 +1230,7 @@ static int one(int argc, char **argv)
 	else if (strcmp(c, "fsize") == 0) { NEED(2); fsize(argv[1], argv[2], 0); }
 	else if (strcmp(c, "fsize-ignore") == 0) { NEED(2); fsize(argv[1], argv[2], 1); }
 	else if (strcmp(c, "cpu") == 0) busy();
-	else if (strcmp(c, "sleep") == 0) { NEED(1); result("sleep", 1, 0, NULL); sleep((unsigned)atoi(argv[1])); }
+	else if (strcmp(c, "sleep") == 0) { NEED(1); result("sleep", 1, 0, NULL); sleep((unsigned)num(argv[1], 0, 86400)); }
 	else if (strcmp(c, "sleeper") == 0) { NEED(3); sleeper(argv[1], argv[2], argv[3]); }
 	else if (strcmp(c, "linger") == 0) { NEED(3); linger(argv[1], argv[2], argv[3]); }
 	else if (strcmp(c, "sleeptree") == 0) { NEED(2); sleeptree(argv[1], argv[2]); }
@@ -1230,7 +1250,7 @@ static int one(int argc, char **argv)
 	else if (strcmp(c, "netdev") == 0) netdev();
 	else if (strcmp(c, "env") == 0) env();
 	else if (strcmp(c, "role") == 0) { NEED(1); return role(argv[1]); }
-	else if (strcmp(c, "exit") == 0) { NEED(1); exit(atoi(argv[1])); }
+	else if (strcmp(c, "exit") == 0) { NEED(1); exit((int)num(argv[1], 0, 255)); }
 	else return usage(c);
 	return 0;
 }
